@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs everything berth needs on a Debian 12 machine, as root, and builds it.
+# Idempotent: each step runs only when its result is missing or stale.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(runc conmon containernetworking-plugins iptables busybox-static attr uidmap zstd xz-utils bzip2)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+# npm ci only when the lock file changed since the last install.
+stamp=node_modules/.berth-lock-hash
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
+  echo "setup: npm ci"
+  npm ci --no-audit --no-fund --loglevel=error
+  echo "$want" > "$stamp"
+fi
+
+echo "setup: building (tsc)"
+npx tsc -p tsconfig.json
+
+for b in berth berthd; do
+  ln -sf "$PWD/bin/$b" "/usr/local/bin/$b"
+done

@@ -1,0 +1,189 @@
+/**
+ * cli/streams/hijack: moves bytes between the terminal and a hijacked attach
+ * connection, like docker's hijackedIOStreamer — raw mode on a TTY, stdin to
+ * the container (half-closing at EOF), output raw (TTY) or demultiplexed
+ * (stdcopy), and the detach key sequence (default ctrl-p ctrl-q). Always
+ * restores the terminal. Never calls the API itself.
+ */
+import type { Writable } from 'node:stream';
+import type { HijackedConnection } from '../../client/engineClient.js';
+import { demuxStream, writeAll } from '../../client/stdcopy.js';
+import type { InStream } from '../context.js';
+
+/** ctrl-p, ctrl-q */
+export const DEFAULT_ESCAPE_KEYS = [16, 17];
+
+/** The user typed the detach sequence. */
+export class DetachError extends Error {
+  constructor() {
+    super('read escape sequence');
+    this.name = 'DetachError';
+  }
+}
+
+/** moby/term ToBytes: "ctrl-p,ctrl-q" or "a,b" → key codes. */
+export function detachKeysToBytes(keys: string): number[] {
+  const codes: number[] = [];
+  for (const key of keys.split(',')) {
+    if (key.length === 1) {
+      codes.push(key.charCodeAt(0));
+      continue;
+    }
+    const m = /^ctrl-(.)$/i.exec(key);
+    const ch = m?.[1]?.toLowerCase();
+    if (ch !== undefined && ch >= 'a' && ch <= 'z') codes.push(ch.charCodeAt(0) - 96);
+    else if (ch !== undefined && '@[\\]^_'.includes(ch)) codes.push('@[\\]^_'.indexOf(ch) === 0 ? 0 : 27 + '[\\]^_'.indexOf(ch));
+    else throw new Error(`Unknown character: '${key}'`);
+  }
+  return codes;
+}
+
+/**
+ * moby/term's escapeProxy: swallows a key sequence typed one key per read;
+ * anything else (or a partial match followed by another key) is forwarded.
+ */
+export class EscapeProxy {
+  private pos = 0;
+
+  constructor(private readonly keys: number[]) {}
+
+  feed(chunk: Buffer): { out: Buffer; detached: boolean } {
+    if (this.keys.length === 0) return { out: chunk, detached: false };
+    const preserve = (): Buffer => {
+      const kept = Buffer.from(this.keys.slice(0, this.pos));
+      this.pos = 0;
+      return Buffer.concat([kept, chunk]);
+    };
+    if (chunk.length !== 1) return { out: this.pos > 0 ? preserve() : chunk, detached: false };
+    if (chunk[0] !== this.keys[this.pos]) return { out: this.pos > 0 ? preserve() : chunk, detached: false };
+    if (this.pos === this.keys.length - 1) {
+      this.pos = 0;
+      return { out: Buffer.alloc(0), detached: true };
+    }
+    this.pos++;
+    return { out: Buffer.alloc(0), detached: false };
+  }
+}
+
+export interface StreamerOptions {
+  conn: HijackedConnection;
+  /** Present only when the container's stdin is attached. */
+  stdin?: InStream | undefined;
+  stdout?: Writable | undefined;
+  stderr?: Writable | undefined;
+  tty: boolean;
+  detachKeys?: string | undefined;
+}
+
+export class HijackedIOStreamer {
+  private restored = false;
+  private rawSet = false;
+  private readonly cleanups: Array<() => void> = [];
+
+  constructor(private readonly o: StreamerOptions) {}
+
+  /** Puts the terminal back (idempotent); safe to call from signal handlers. */
+  restoreTerminal(): void {
+    if (this.restored) return;
+    this.restored = true;
+    if (this.rawSet) this.o.stdin?.setRawMode?.(false);
+  }
+
+  /** Stops streaming: closes the connection and restores the terminal. */
+  cancel(): void {
+    this.restoreTerminal();
+    this.o.conn.close();
+  }
+
+  /**
+   * Streams until the output ends (or, with no output attached, until input
+   * ends). Rejects with DetachError on the detach sequence.
+   */
+  async stream(): Promise<void> {
+    const { conn, stdin, stdout, stderr, tty } = this.o;
+    if (stdin !== undefined && tty && stdin.isTTY && typeof stdin.setRawMode === 'function') {
+      stdin.setRawMode(true);
+      this.rawSet = true;
+    }
+    try {
+      const hasOutput = stdout !== undefined || stderr !== undefined;
+      let detach!: (e: DetachError) => void;
+      const detached = new Promise<never>((_res, rej) => {
+        detach = rej;
+      });
+      detached.catch(() => undefined);
+
+      const inputDone = this.beginInput(detach);
+      if (!hasOutput) {
+        await Promise.race([inputDone, detached]);
+        return;
+      }
+      const outputDone = this.beginOutput();
+      await Promise.race([outputDone, detached]);
+    } finally {
+      this.restoreTerminal();
+      for (const c of this.cleanups) c();
+    }
+  }
+
+  private beginOutput(): Promise<void> {
+    const { conn, stdout, stderr, tty } = this.o;
+    const swallowReset = (e: unknown): void => {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ECONNRESET' && code !== 'EPIPE') throw e;
+    };
+    if (tty && stdout !== undefined) {
+      return (async () => {
+        try {
+          for await (const chunk of conn.socket) await writeAll(stdout, chunk as Buffer);
+        } catch (e) {
+          swallowReset(e);
+        }
+        // Restore as soon as the container's output ends, before anything else prints.
+        this.restoreTerminal();
+      })();
+    }
+    return demuxStream(conn.socket, stdout, stderr).catch(swallowReset);
+  }
+
+  private beginInput(detach: (e: DetachError) => void): Promise<void> {
+    const { conn, stdin, tty } = this.o;
+    if (stdin === undefined) {
+      // Nothing to send: tell the container stdin is closed right away.
+      conn.closeWrite();
+      return Promise.resolve();
+    }
+    const proxy = tty
+      ? new EscapeProxy(this.o.detachKeys ? detachKeysToBytes(this.o.detachKeys) : DEFAULT_ESCAPE_KEYS)
+      : undefined;
+    return new Promise<void>((resolve) => {
+      const onData = (chunk: Buffer | string): void => {
+        let data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+        if (proxy !== undefined) {
+          const r = proxy.feed(data);
+          if (r.detached) {
+            this.restoreTerminal();
+            detach(new DetachError());
+            return;
+          }
+          data = r.out;
+        }
+        if (data.length > 0 && !conn.socket.destroyed) conn.socket.write(data);
+      };
+      const onEnd = (): void => {
+        this.restoreTerminal();
+        conn.closeWrite();
+        resolve();
+      };
+      stdin.on('data', onData);
+      stdin.once('end', onEnd);
+      stdin.once('error', onEnd);
+      this.cleanups.push(() => {
+        stdin.off('data', onData);
+        stdin.off('end', onEnd);
+        stdin.off('error', onEnd);
+        stdin.pause();
+      });
+    });
+  }
+}

@@ -1,0 +1,100 @@
+/**
+ * containers/userLookup: turns Docker's `User` ("name", "uid", "name:group",
+ * "uid:gid") into numeric ids using the container's own /etc/passwd and
+ * /etc/group, as Docker does, plus the supplementary groups and HOME.
+ * Reads only inside the given rootfs.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { SystemError } from '../errdefs/errors.js';
+
+export interface ResolvedUser {
+  uid: number;
+  gid: number;
+  additionalGids: number[];
+  home: string;
+}
+
+interface PasswdEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+interface GroupEntry {
+  name: string;
+  gid: number;
+  members: string[];
+}
+
+async function readLines(path: string): Promise<string[]> {
+  try {
+    // Bounded: a passwd file is small; a huge one is not a passwd file.
+    const buf = await readFile(path);
+    if (buf.length > 4 * 1024 * 1024) return [];
+    return buf.toString('utf8').split('\n');
+  } catch {
+    return [];
+  }
+}
+
+export function parsePasswd(lines: string[]): PasswdEntry[] {
+  const out: PasswdEntry[] = [];
+  for (const l of lines) {
+    if (!l || l.startsWith('#')) continue;
+    const f = l.split(':');
+    if (f.length < 4) continue;
+    const uid = Number(f[2]);
+    const gid = Number(f[3]);
+    if (!Number.isInteger(uid) || !Number.isInteger(gid)) continue;
+    out.push({ name: f[0] as string, uid, gid, home: f[5] ?? '/' });
+  }
+  return out;
+}
+
+export function parseGroup(lines: string[]): GroupEntry[] {
+  const out: GroupEntry[] = [];
+  for (const l of lines) {
+    if (!l || l.startsWith('#')) continue;
+    const f = l.split(':');
+    if (f.length < 3) continue;
+    const gid = Number(f[2]);
+    if (!Number.isInteger(gid)) continue;
+    out.push({ name: f[0] as string, gid, members: (f[3] ?? '').split(',').filter(Boolean) });
+  }
+  return out;
+}
+
+const isNumeric = (s: string): boolean => /^\d+$/.test(s);
+
+export async function resolveUser(rootfs: string, user: string): Promise<ResolvedUser> {
+  const [userPart = '', groupPart] = user === '' ? ['0'] : user.split(':', 2);
+  const passwd = parsePasswd(await readLines(join(rootfs, 'etc/passwd')));
+  const groups = parseGroup(await readLines(join(rootfs, 'etc/group')));
+  let entry: PasswdEntry | undefined;
+  let uid: number;
+  let gid: number;
+  if (isNumeric(userPart)) {
+    uid = Number(userPart);
+    entry = passwd.find((p) => p.uid === uid);
+    gid = entry?.gid ?? 0;
+  } else {
+    entry = passwd.find((p) => p.name === userPart);
+    if (!entry) throw new SystemError(`unable to find user ${userPart}: no matching entries in passwd file`);
+    uid = entry.uid;
+    gid = entry.gid;
+  }
+  if (groupPart !== undefined && groupPart !== '') {
+    if (isNumeric(groupPart)) gid = Number(groupPart);
+    else {
+      const g = groups.find((x) => x.name === groupPart);
+      if (!g) throw new SystemError(`unable to find group ${groupPart}: no matching entries in group file`);
+      gid = g.gid;
+    }
+  }
+  const additionalGids =
+    entry !== undefined && (groupPart === undefined || groupPart === '')
+      ? groups.filter((g) => g.members.includes((entry as PasswdEntry).name) && g.gid !== gid).map((g) => g.gid)
+      : [];
+  return { uid, gid, additionalGids, home: entry?.home || '/' };
+}

@@ -1,0 +1,56 @@
+/**
+ * berthd entry point: parses flags, starts the daemon, handles signals.
+ * SIGTERM/SIGINT stop the API and leave containers running (conmon keeps them).
+ */
+import { Command } from 'commander';
+import pino from 'pino';
+import { Daemon } from './daemon.js';
+import { messageOf } from '../errdefs/errors.js';
+
+function socketPath(host: string): string {
+  if (host.startsWith('unix://')) return host.slice('unix://'.length);
+  if (host.startsWith('/')) return host;
+  throw new Error(`unsupported host "${host}": only unix:// sockets are supported`);
+}
+
+async function main(): Promise<void> {
+  const program = new Command('berthd')
+    .description('berth daemon: a container engine speaking the Docker Engine API')
+    .option('--data-root <dir>', 'root directory of persistent berth state', '/var/lib/berth')
+    .option('--exec-root <dir>', 'root directory for execution state files', '/run/berth')
+    .option('-H, --host <url>', 'daemon socket to listen on', 'unix:///run/berth.sock')
+    .option('--runtime <name>', 'OCI runtime: runc or crun', 'runc')
+    .option('--cgroup-parent <path>', 'parent cgroup for containers', '/berth')
+    .option('--log-level <level>', 'debug, info, warn, error or fatal', 'info')
+    .version('0.1.0', '-v, --version')
+    .parse(process.argv);
+  const o = program.opts<{ dataRoot: string; execRoot: string; host: string; runtime: string; cgroupParent: string; logLevel: string }>();
+  const log = pino({ level: o.logLevel, base: { pid: process.pid } }, pino.destination(2));
+  const daemon = new Daemon(
+    { dataRoot: o.dataRoot, execRoot: o.execRoot, socket: socketPath(o.host), runtime: o.runtime, cgroupParent: o.cgroupParent },
+    log,
+  );
+  try {
+    await daemon.start();
+  } catch (e) {
+    process.stderr.write(`${messageOf(e)}\n`);
+    process.exit(1);
+  }
+  let stopping = false;
+  const shutdown = (sig: string): void => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal: sig }, 'shutting down; containers keep running');
+    daemon.stop().then(
+      () => process.exit(0),
+      (e: unknown) => {
+        log.error({ err: messageOf(e) }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,75 @@
+/**
+ * daemon/preflight: what berthd needs from the host, checked at start, with
+ * an exact line on how to get what is missing (D12).
+ */
+import { access, readFile } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+import { UnavailableError } from '../errdefs/errors.js';
+
+export async function findExecutable(name: string, extraDirs: string[] = []): Promise<string | null> {
+  if (name.includes('/')) {
+    return access(name, constants.X_OK).then(
+      () => name,
+      () => null,
+    );
+  }
+  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/libexec/podman', ...extraDirs];
+  for (const d of dirs) {
+    if (!d) continue;
+    const p = join(d, name);
+    const ok = await access(p, constants.X_OK).then(
+      () => true,
+      () => false,
+    );
+    if (ok) return p;
+  }
+  return null;
+}
+
+export interface HostTools {
+  runc: string;
+  conmon: string;
+}
+
+export async function preflight(runtimeName: string): Promise<HostTools> {
+  const missing: string[] = [];
+  const packages: string[] = [];
+  if (process.getuid?.() !== 0) missing.push('berthd must run as root (uid 0)');
+  const runc = await findExecutable(runtimeName);
+  if (!runc) {
+    missing.push(`OCI runtime "${runtimeName}" not found on PATH`);
+    packages.push(runtimeName === 'crun' ? 'crun' : 'runc');
+  }
+  const conmon = await findExecutable('conmon');
+  if (!conmon) {
+    missing.push('conmon not found on PATH');
+    packages.push('conmon');
+  }
+  for (const tool of ['mount', 'umount', 'mountpoint']) {
+    if (!(await findExecutable(tool))) {
+      missing.push(`${tool} not found`);
+      packages.push('mount');
+    }
+  }
+  const fs = await readFile('/proc/filesystems', 'utf8').catch(() => '');
+  if (!/\toverlay\n/.test(fs)) missing.push('the kernel has no overlay filesystem (try: modprobe overlay)');
+  const cg = await access('/sys/fs/cgroup', constants.R_OK).then(
+    () => true,
+    () => false,
+  );
+  if (!cg) missing.push('cgroups are not mounted at /sys/fs/cgroup');
+  if (missing.length > 0) {
+    const hint = packages.length ? `\n  install with: apt-get install -y ${[...new Set(packages)].join(' ')}` : '';
+    throw new UnavailableError(`berthd cannot start:\n  - ${missing.join('\n  - ')}${hint}`);
+  }
+  return { runc: runc as string, conmon: conmon as string };
+}
+
+export async function cgroupVersion(): Promise<'1' | '2'> {
+  const ok = await access('/sys/fs/cgroup/cgroup.controllers').then(
+    () => true,
+    () => false,
+  );
+  return ok ? '2' : '1';
+}

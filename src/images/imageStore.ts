@@ -1,0 +1,309 @@
+/**
+ * images/: the image store. Owns image records and tags (SQLite), and puts
+ * image content (manifest, config, layers) into the content store and layers
+ * into snapshots. Lookups by reference, ID or ID prefix. Never runs containers;
+ * asks `isInUse` before deleting.
+ */
+import { randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
+import type { ContentStore } from '../content/contentStore.js';
+import type { Db } from '../metadata/db.js';
+import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
+import { chainIds, hostPlatform, MediaType, type ContainerConfigPart, type ImageConfig, type Manifest } from '../oci/image.js';
+import { applyChanges } from './changes.js';
+import { applyLayer } from '../archive/applyLayer.js';
+import { decompressStream } from '../util/tar/decompress.js';
+import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag, type Reference } from '../reference/index.js';
+import type { Digest } from '../util/digest.js';
+
+export interface ImageRecord {
+  id: Digest;
+  manifestDigest: Digest;
+  created: string;
+  size: number;
+  config: ImageConfig;
+  lastTagTime: string | null;
+  /** Normalised references ("docker.io/library/busybox:latest"). */
+  tags: string[];
+}
+
+interface ImageRow {
+  id: Digest;
+  manifest_digest: Digest;
+  created: string;
+  size: number;
+  config: string;
+  last_tag_time: string | null;
+}
+
+export interface ImportOptions {
+  ref?: Reference;
+  changes: string[];
+  message: string;
+  signal?: AbortSignal;
+}
+
+export interface DeleteResponseItem {
+  Untagged?: string;
+  Deleted?: string;
+}
+
+/** Configs are small JSON documents; bigger is hostile. */
+const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
+
+export class ImageStore {
+  constructor(
+    private readonly db: Db,
+    private readonly content: ContentStore,
+    private readonly snapshots: OverlaySnapshotter,
+  ) {}
+
+  private toRecord(row: ImageRow): ImageRecord {
+    const tags = (this.db.prepare('SELECT ref FROM image_tags WHERE image_id = ? ORDER BY ref').all(row.id) as { ref: string }[]).map(
+      (r) => r.ref,
+    );
+    return {
+      id: row.id,
+      manifestDigest: row.manifest_digest,
+      created: row.created,
+      size: row.size,
+      config: JSON.parse(row.config) as ImageConfig,
+      lastTagTime: row.last_tag_time,
+      tags,
+    };
+  }
+
+  list(): ImageRecord[] {
+    const rows = this.db.prepare('SELECT * FROM images ORDER BY created DESC').all() as ImageRow[];
+    return rows.map((r) => this.toRecord(r));
+  }
+
+  count(): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
+  }
+
+  getById(id: string): ImageRecord | null {
+    const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+    return row ? this.toRecord(row) : null;
+  }
+
+  /**
+   * Finds an image by full ID, `sha256:` ID, reference, or unique ID prefix.
+   * Throws NotFoundError with Docker's wording ("No such image: busybox:latest"),
+   * which the docker CLI matches to decide to pull.
+   */
+  resolve(name: string): ImageRecord {
+    const trimmed = name.trim();
+    const idMatch = /^(?:sha256:)?([a-f0-9]{64})$/.exec(trimmed);
+    if (idMatch) {
+      const rec = this.getById(`sha256:${idMatch[1]}`);
+      if (rec) return rec;
+    }
+    let ref: Reference | null = null;
+    try {
+      ref = withDefaultTag(parseNormalizedNamed(trimmed));
+    } catch {
+      ref = null;
+    }
+    if (ref && ref.digest === undefined) {
+      const row = this.db.prepare('SELECT image_id FROM image_tags WHERE ref = ?').get(referenceString(ref)) as
+        | { image_id: string }
+        | undefined;
+      if (row) {
+        const rec = this.getById(row.image_id);
+        if (rec) return rec;
+      }
+    }
+    const prefix = /^(?:sha256:)?([a-f0-9]{1,63})$/.exec(trimmed);
+    if (prefix) {
+      const rows = this.db.prepare('SELECT id FROM images WHERE id LIKE ?').all(`sha256:${prefix[1]}%`) as { id: string }[];
+      if (rows.length === 1 && rows[0]) {
+        const rec = this.getById(rows[0].id);
+        if (rec) return rec;
+      }
+      if (rows.length > 1) throw new InvalidArgumentError(`ambiguous image ID prefix: ${trimmed}`);
+    }
+    throw new NotFoundError(`No such image: ${ref && !idMatch && !prefix ? familiarString(ref) : trimmed}`);
+  }
+
+  /** Commit-point for a new image: blobs are already stored, snapshots committed. */
+  private register(config: ImageConfig, configDigest: Digest, manifestDigest: Digest, size: number, ref?: Reference): void {
+    const now = new Date().toISOString();
+    this.db.transaction(() => {
+      this.db
+        .prepare(
+          'INSERT INTO images (id, manifest_digest, created, size, config, last_tag_time) VALUES (?, ?, ?, ?, ?, ?) ' +
+            'ON CONFLICT(id) DO NOTHING',
+        )
+        .run(configDigest, manifestDigest, config.created ?? now, size, JSON.stringify(config), ref ? now : null);
+      if (ref) this.setTag(referenceString(withDefaultTag(ref)), configDigest, now);
+    })();
+  }
+
+  private setTag(ref: string, imageId: string, now: string): void {
+    this.db
+      .prepare('INSERT INTO image_tags (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id')
+      .run(ref, imageId);
+    this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(now, imageId);
+  }
+
+  tag(name: string, target: Reference): void {
+    const img = this.resolve(name);
+    if (target.digest !== undefined) throw new InvalidArgumentError('refusing to create a tag with a digest reference');
+    // A tag moved away leaves its old image as <none>:<none> (dangling), as in Docker.
+    this.db.transaction(() => this.setTag(referenceString(withDefaultTag(target)), img.id, new Date().toISOString()))();
+  }
+
+  /**
+   * `docker import`: one layer from a rootfs tar (plain, gzip, bzip2, xz or
+   * zstd), plus a config built from `changes`. Streams: the tar is hashed into
+   * the content store and unpacked into a snapshot in one pass.
+   */
+  async importTar(body: Readable, opts: ImportOptions): Promise<ImageRecord> {
+    const { stream: plain } = await decompressStream(body, opts.signal ? { signal: opts.signal } : {});
+    const writer = await this.content.writer();
+    const key = `extract-${randomBytes(8).toString('hex')}`;
+    await this.snapshots.prepare(key, null);
+    let committed = false;
+    try {
+      const tee = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          writer.write(chunk).then(
+            () => cb(null, chunk),
+            (e: unknown) => cb(e as Error),
+          );
+        },
+      });
+      const piping = pipeline(plain, tee);
+      const applyOpts: { whiteouts: 'overlay'; signal?: AbortSignal } = { whiteouts: 'overlay' };
+      if (opts.signal) applyOpts.signal = opts.signal;
+      const report = await applyLayer(tee, this.snapshots.fsPath(key), applyOpts);
+      // The layer digest covers every byte, including padding after the end-of-archive blocks.
+      tee.resume();
+      await piping;
+      const blob = await writer.commit();
+      const diffId = blob.digest;
+      const [chainId] = chainIds([diffId]) as [Digest];
+      if (this.snapshots.stat(chainId)) {
+        await this.snapshots.remove(key);
+      } else {
+        this.snapshots.commit(chainId, key, report.bytes);
+      }
+      committed = true;
+      const now = new Date().toISOString();
+      const runnable: ContainerConfigPart = applyChanges({}, opts.changes);
+      const config: ImageConfig = {
+        ...hostPlatform(),
+        created: now,
+        config: runnable,
+        rootfs: { type: 'layers', diff_ids: [diffId] },
+        history: [{ created: now, comment: opts.message || 'Imported from -' }],
+      };
+      return await this.storeImage(config, [{ digest: diffId, size: blob.size }], opts.ref);
+    } catch (e) {
+      await writer.abort();
+      if (!committed) await this.snapshots.remove(key).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Writes config + manifest blobs for layers already in the store, then registers the image. */
+  private async storeImage(config: ImageConfig, layers: { digest: Digest; size: number }[], ref?: Reference): Promise<ImageRecord> {
+    const configBytes = Buffer.from(JSON.stringify(config));
+    const cfgBlob = await this.content.put(configBytes);
+    const manifest: Manifest = {
+      schemaVersion: 2,
+      mediaType: MediaType.OciManifest,
+      config: { mediaType: MediaType.OciConfig, digest: cfgBlob.digest, size: cfgBlob.size },
+      layers: layers.map((l) => ({ mediaType: MediaType.OciLayer, digest: l.digest, size: l.size })),
+    };
+    const manBlob = await this.content.put(Buffer.from(JSON.stringify(manifest)));
+    const size = layers.reduce((n, l) => n + l.size, 0);
+    this.register(config, cfgBlob.digest, manBlob.digest, size, ref);
+    const rec = this.getById(cfgBlob.digest);
+    if (!rec) throw new Error('image vanished after registration');
+    return rec;
+  }
+
+  /** Snapshot key of the image's top layer, or null for an image with no layers. */
+  topSnapshot(img: ImageRecord): string | null {
+    const ids = chainIds(img.config.rootfs.diff_ids);
+    return ids.length ? (ids[ids.length - 1] as string) : null;
+  }
+
+  async readConfig(id: Digest): Promise<ImageConfig> {
+    const buf = await this.content.readAll(id, MAX_CONFIG_BYTES);
+    return JSON.parse(buf.toString('utf8')) as ImageConfig;
+  }
+
+  /**
+   * `docker rmi`. By reference: untag; delete when it was the last tag. By ID:
+   * delete (409 when several repositories reference it, unless forced).
+   * `usedBy(imageId)` returns the IDs of containers using the image.
+   */
+  async remove(name: string, opts: { force: boolean; prune: boolean }, usedBy: (id: string) => string[]): Promise<DeleteResponseItem[]> {
+    const img = this.resolve(name);
+    const out: DeleteResponseItem[] = [];
+    const short = img.id.slice(7, 19);
+    let byRef: string | null = null;
+    try {
+      const ref = withDefaultTag(parseNormalizedNamed(name));
+      if (img.tags.includes(referenceString(ref))) byRef = referenceString(ref);
+    } catch {
+      byRef = null;
+    }
+    const users = usedBy(img.id);
+    if (byRef !== null) {
+      if (img.tags.length === 1 && users.length > 0 && !opts.force) {
+        throw new ConflictError(
+          `conflict: unable to remove repository reference "${name}" (must force) - container ${(users[0] as string).slice(0, 12)} is using its referenced image ${short}`,
+        );
+      }
+      this.db.prepare('DELETE FROM image_tags WHERE ref = ?').run(byRef);
+      out.push({ Untagged: familiarString(parseNormalizedNamed(byRef)) });
+      if (img.tags.length > 1 || users.length > 0) return out;
+    } else {
+      if (img.tags.length > 1 && !opts.force) {
+        throw new ConflictError(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
+      }
+      if (users.length > 0) {
+        const word = opts.force ? 'cannot delete' : 'unable to delete';
+        throw new ConflictError(
+          `conflict: ${word} ${short} (${opts.force ? 'cannot be forced' : 'must be forced'}) - image is being used by ${opts.force ? 'running ' : 'stopped '}container ${(users[0] as string).slice(0, 12)}`,
+        );
+      }
+      for (const t of img.tags) {
+        this.db.prepare('DELETE FROM image_tags WHERE ref = ?').run(t);
+        out.push({ Untagged: familiarString(parseNormalizedNamed(t)) });
+      }
+    }
+    await this.deleteImage(img);
+    out.push({ Deleted: img.id });
+    return out;
+  }
+
+  /** Drops the record, then every blob and snapshot no other image needs. */
+  private async deleteImage(img: ImageRecord): Promise<void> {
+    this.db.prepare('DELETE FROM images WHERE id = ?').run(img.id);
+    const others = this.list();
+    const keepBlobs = new Set<string>();
+    const keepSnaps = new Set<string>();
+    for (const o of others) {
+      keepBlobs.add(o.id);
+      keepBlobs.add(o.manifestDigest);
+      for (const d of o.config.rootfs.diff_ids) keepBlobs.add(d);
+      for (const c of chainIds(o.config.rootfs.diff_ids)) keepSnaps.add(c);
+    }
+    for (const d of [img.id, img.manifestDigest, ...img.config.rootfs.diff_ids]) {
+      if (!keepBlobs.has(d)) await this.content.delete(d as Digest);
+    }
+    const chain = chainIds(img.config.rootfs.diff_ids).reverse();
+    for (const c of chain) {
+      if (keepSnaps.has(c) || !this.snapshots.stat(c)) continue;
+      if (this.snapshots.children(c).length > 0) break;
+      await this.snapshots.remove(c);
+    }
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * metadata/db: the daemon's SQLite database (`<root>/berth.db`, WAL mode).
+ * Owns the schema and its migrations; every other module goes through the
+ * typed stores built on it. Never stores blobs: those live in the content store.
+ *
+ * Schema (version 1):
+ *   images(id PK = config digest, manifest_digest, created, size, config JSON, last_tag_time)
+ *   image_tags(ref PK = normalised reference "docker.io/library/busybox:latest", image_id → images)
+ *   snapshots(key PK, dir UNIQUE, parent → snapshots.key, kind 'active'|'committed', link, size, created)
+ *   containers(id PK, name UNIQUE, image_id, created, doc JSON)  — doc is the whole container record
+ */
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE images (
+     id TEXT PRIMARY KEY,
+     manifest_digest TEXT NOT NULL,
+     created TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     config TEXT NOT NULL,
+     last_tag_time TEXT
+   );
+   CREATE TABLE image_tags (
+     ref TEXT PRIMARY KEY,
+     image_id TEXT NOT NULL REFERENCES images(id)
+   );
+   CREATE INDEX image_tags_image ON image_tags(image_id);
+   CREATE TABLE snapshots (
+     key TEXT PRIMARY KEY,
+     dir INTEGER NOT NULL UNIQUE,
+     parent TEXT REFERENCES snapshots(key),
+     kind TEXT NOT NULL CHECK (kind IN ('active','committed')),
+     link TEXT NOT NULL UNIQUE,
+     size INTEGER NOT NULL DEFAULT 0,
+     created TEXT NOT NULL
+   );
+   CREATE INDEX snapshots_parent ON snapshots(parent);
+   CREATE TABLE containers (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     image_id TEXT NOT NULL,
+     created TEXT NOT NULL,
+     doc TEXT NOT NULL
+   );
+   CREATE INDEX containers_image ON containers(image_id);`,
+];
+
+/** Opens (creating if needed) the database and brings its schema up to date. */
+export function openDatabase(path: string): Db {
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  // NORMAL is durable in WAL mode except for the last commits before a power cut,
+  // which is the same promise the content store's fsync gives.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  const current = db.pragma('user_version', { simple: true }) as number;
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    const sql = MIGRATIONS[v];
+    if (sql === undefined) break;
+    db.transaction(() => {
+      db.exec(sql);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+  return db;
+}

@@ -1,0 +1,489 @@
+/**
+ * runtime/conmonRuntime: launches containers under conmon (D3) with runc (D2) and
+ * controls them afterwards (start/kill/delete/state/pause/resume), also after a
+ * daemon restart: everything it needs is on disk (runc state root, persist dir).
+ *
+ * conmon only runs `runc create`; start() runs `runc start` itself. conmon is
+ * spawned in its own session so it and the container outlive berthd.
+ *
+ * Owns: the conmon command line, the sync-pipe protocol, runc error mapping,
+ * removal of the (empty) cgroup parent it is configured with.
+ * Never: mounts or prepares the rootfs, decides Docker state transitions, or
+ * touches runc containers outside its own `--root`.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, readdir, rmdir, rm, stat } from 'node:fs/promises';
+import { join, dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ConflictError, NotFoundError, SystemError, messageOf } from '../errdefs/errors.js';
+import { writeFileAtomic } from '../util/atomic.js';
+import { ProcessError, run } from '../util/process.js';
+import type { OciSpec, RuntimeState } from './ociTypes.js';
+
+export interface RuntimePaths {
+  runc: string;
+  conmon: string;
+  /** runc --root, e.g. <exec-root>/runc. Keep it short and private to berth. */
+  stateRoot: string;
+  /**
+   * The cgroup parent the daemon puts containers under (cgroupsPath "/berth/<id>").
+   * delete() removes this directory from every hierarchy once it is empty. Default "/berth".
+   */
+  cgroupParent?: string;
+  /** conmon --log-level (debug|info|warn|error). Default "info". */
+  conmonLogLevel?: string;
+}
+
+export interface CreateOptions {
+  id: string;
+  /** Holds config.json (written with writeSpec()) and rootfs/. conmon creates attach, ctl, winsz in it. */
+  bundleDir: string;
+  /** k8s-file log conmon writes the container's output to. */
+  logPath: string;
+  /** Shared by all containers: conmon writes <exitDir>/<id> = exit code. */
+  exitDir: string;
+  /** Per container: conmon.pid, pid, exit, oom. Created if missing (conmon writes no exit file without it). */
+  persistDir: string;
+  tty: boolean;
+  openStdin: boolean;
+  /**
+   * Docker's StdinOnce: close the container's stdin when an attached client goes away.
+   * conmon closes it when ANY attach connection closes (not only one attached to stdin).
+   * Default true. false passes --leave-stdin-open (then closeStdin() cannot close it either).
+   */
+  stdinOnce?: boolean;
+  /** conmon --log-size-max in bytes (conmon truncates the log when reached). Default: unlimited. */
+  logSizeMax?: number;
+  /** Run when the container exits (conmon --exit-command), e.g. a cleanup hook while berthd is down. */
+  exitCommand?: readonly string[];
+  signal?: AbortSignal;
+  /** Give up on conmon/runc create after this long. Default 60 s. */
+  timeoutMs?: number;
+}
+
+export interface CreateResult {
+  /** The container's init process (host PID namespace). */
+  pid: number;
+  conmonPid: number;
+}
+
+/** runc create failed; runtimeMessage is runc's own error text (e.g. `exec: "nosuch": executable file not found in $PATH`). */
+export class RuntimeCreateError extends SystemError {
+  /**
+   * The exit code Docker records for this failure: 127 when the command is not found,
+   * 126 when it cannot be invoked (permission denied), undefined otherwise.
+   */
+  readonly exitCode: number | undefined;
+  constructor(
+    readonly runtimeMessage: string,
+    readonly rawOutput: string,
+  ) {
+    super(`OCI runtime create failed: ${runtimeMessage}`);
+    this.exitCode = dockerExitCodeFor(runtimeMessage);
+  }
+}
+
+/** Docker's translateContainerdStartErr: which exit code a failed start gets. */
+export function dockerExitCodeFor(runtimeMessage: string): number | undefined {
+  const m = runtimeMessage.toLowerCase();
+  if (m.includes('executable file not found') || m.includes('no such file or directory')) return 127;
+  if (m.includes('permission denied')) return 126;
+  if (m.includes('not a directory')) return 127;
+  return undefined;
+}
+
+/** The files conmon and we keep in a container's persist dir. */
+export function persistFiles(persistDir: string): { conmonPid: string; pid: string; exit: string; oom: string } {
+  return {
+    conmonPid: join(persistDir, 'conmon.pid'),
+    pid: join(persistDir, 'pid'),
+    exit: join(persistDir, 'exit'),
+    oom: join(persistDir, 'oom'),
+  };
+}
+
+// No dots: the exit watcher tells conmon's "<id>.XXXXXX" temp files apart by that.
+const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_-]{0,127}$/;
+const DEFAULT_CREATE_TIMEOUT_MS = 60_000;
+const CGROUP_ROOT = '/sys/fs/cgroup';
+
+/**
+ * runc writes its errors as logrus text lines: time="…" level=error msg="…".
+ * Returns the last error's msg (Go-unquoted), or the trimmed text if it is not in that form.
+ */
+export function parseRuncError(text: string): string {
+  const msgs: string[] = [];
+  for (const line of text.split('\n')) {
+    const m = /\bmsg="((?:[^"\\]|\\.)*)"/.exec(line);
+    if (m?.[1] === undefined) continue;
+    const isError = /\blevel=(error|fatal)\b/.test(line);
+    const msg = m[1].replace(/\\(.)/g, (_s, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+    if (isError) msgs.push(msg);
+  }
+  const last = msgs[msgs.length - 1];
+  return last ?? text.trim();
+}
+
+export class ConmonRuntime {
+  private readonly cgroupParent: string;
+  /** create() calls under way: the cgroup parent is not removed meanwhile (runc may be creating under it). */
+  private creating = 0;
+
+  constructor(readonly paths: RuntimePaths) {
+    this.cgroupParent = paths.cgroupParent ?? '/berth';
+  }
+
+  /** Whether runc holds state for `id` (a directory check; no process). */
+  known(id: string): boolean {
+    return ID_RE.test(id) && existsSync(join(this.paths.stateRoot, id));
+  }
+
+  /** Writes <bundleDir>/config.json atomically. */
+  async writeSpec(bundleDir: string, spec: OciSpec): Promise<void> {
+    await writeFileAtomic(join(bundleDir, 'config.json'), JSON.stringify(spec, null, 2) + '\n');
+  }
+
+  /**
+   * Launches conmon, which runs `runc create`. Resolves once the container exists in
+   * state "created" (not running: call start()). Attach between create() and start()
+   * to see all output. Throws RuntimeCreateError with runc's message when runc fails.
+   */
+  async create(opts: CreateOptions): Promise<CreateResult> {
+    if (!ID_RE.test(opts.id)) throw new SystemError(`invalid container id for the runtime: "${opts.id}"`);
+    this.creating++;
+    try {
+      return await this.createInner(opts);
+    } finally {
+      this.creating--;
+    }
+  }
+
+  private async createInner(opts: CreateOptions, retried = false): Promise<CreateResult> {
+    const { id, bundleDir, persistDir } = opts;
+    const files = persistFiles(persistDir);
+    await Promise.all([
+      mkdir(persistDir, { recursive: true }),
+      mkdir(opts.exitDir, { recursive: true }),
+      mkdir(dirname(opts.logPath), { recursive: true }),
+      mkdir(this.paths.stateRoot, { recursive: true }),
+    ]);
+    // A container that ran before (docker start after an exit) must not look exited at once.
+    await Promise.all(
+      [join(opts.exitDir, id), files.exit, files.oom, files.pid, files.conmonPid, join(bundleDir, 'oom')].map((f) =>
+        rm(f, { force: true }),
+      ),
+    );
+
+    const args = [
+      '--api-version', '1',
+      '-c', id,
+      '-u', id,
+      '-n', id,
+      '-r', this.paths.runc,
+      '-b', bundleDir,
+      '-p', files.pid,
+      '--conmon-pidfile', files.conmonPid,
+      '--exit-dir', opts.exitDir,
+      '--persist-dir', persistDir,
+      '-l', `k8s-file:${opts.logPath}`,
+      '--log-level', this.paths.conmonLogLevel ?? 'info',
+      // The attach socket goes to <bundle>/attach; conmon binds it through /proc/self/fd, so
+      // long bundle paths are fine, and attach.ts connects the same way.
+      '--full-attach',
+      '--runtime-arg', `--root=${this.paths.stateRoot}`,
+    ];
+    if (opts.logSizeMax !== undefined && opts.logSizeMax > 0) args.push('--log-size-max', String(opts.logSizeMax));
+    if (opts.tty) {
+      args.push('-t');
+    } else if (opts.openStdin) {
+      if (opts.stdinOnce === false) args.push('--leave-stdin-open');
+      args.push('-i');
+    }
+    if (opts.exitCommand !== undefined && opts.exitCommand.length > 0) {
+      const [cmd, ...rest] = opts.exitCommand;
+      args.push('--exit-command', cmd as string);
+      for (const a of rest) args.push('--exit-command-arg', a);
+    }
+
+    const timeout = AbortSignal.timeout(opts.timeoutMs ?? DEFAULT_CREATE_TIMEOUT_MS);
+    const signal = opts.signal !== undefined ? AbortSignal.any([opts.signal, timeout]) : timeout;
+    let sync: SyncMessage;
+    try {
+      sync = await this.spawnConmon(args, bundleDir, signal);
+    } catch (e) {
+      await this.cleanupAfterFailedCreate(id, files.conmonPid);
+      throw e;
+    }
+    if (sync.data < 0) {
+      const raw = sync.message ?? '';
+      const msg = parseRuncError(raw) || 'runc create failed (no message)';
+      // A stopped runc container left under this id (the daemon died before deleting it)
+      // blocks the new one: remove it and try once more. A live one is never touched.
+      if (/already exists/i.test(msg) && !retried) {
+        const st = await this.state(id).catch(() => null);
+        if (st?.status === 'stopped') {
+          await this.delete(id);
+          return this.createInner(opts, true);
+        }
+      }
+      if (!/already exists/i.test(msg)) await this.cleanupAfterFailedCreate(id, files.conmonPid);
+      throw new RuntimeCreateError(msg, raw);
+    }
+    // The intermediate conmon process writes the pid file before it exits, which is
+    // before runc create finishes, so it is there by now; read it with a short retry anyway.
+    let conmonPid = 0;
+    for (let i = 0; i < 50 && conmonPid === 0; i++) {
+      conmonPid = await readPid(files.conmonPid);
+      if (conmonPid === 0) await sleep(10);
+    }
+    return { pid: sync.data, conmonPid };
+  }
+
+  private spawnConmon(args: string[], bundleDir: string, signal: AbortSignal): Promise<SyncMessage> {
+    return new Promise<SyncMessage>((resolve, reject) => {
+      if (signal.aborted) {
+        reject(abortError(signal));
+        return;
+      }
+      const child = spawn(this.paths.conmon, args, {
+        // conmon's cwd: it also drops an "oom" file there on OOM.
+        cwd: bundleDir,
+        // Own session and process group: a signal to berthd's group does not reach conmon.
+        detached: true,
+        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
+        env: {
+          PATH: process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+          // conmon binds the console socket (TTY) at $TMPDIR/conmon-term.XXXXXX with a plain
+          // sun_path: a long TMPDIR would be truncated, so pin it.
+          TMPDIR: '/tmp',
+          _OCI_SYNCPIPE: '3',
+        },
+      });
+      child.unref();
+      const syncStream = child.stdio[3] as Readable;
+      const stderrStream = child.stderr as Readable;
+      let syncBuf = '';
+      let stderr = '';
+      let settled = false;
+      let firstExit: number | null | undefined;
+
+      const finish = (err: Error | null, msg?: SyncMessage): void => {
+        if (settled) return;
+        settled = true;
+        signal.removeEventListener('abort', onAbort);
+        syncStream.destroy();
+        stderrStream.destroy();
+        if (err !== null) reject(err);
+        else resolve(msg as SyncMessage);
+      };
+      const onAbort = (): void => finish(abortError(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+
+      stderrStream.setEncoding('utf8');
+      stderrStream.on('data', (s: string) => {
+        if (stderr.length < 16384) stderr += s;
+      });
+      stderrStream.on('error', () => undefined);
+      syncStream.setEncoding('utf8');
+      syncStream.on('data', (s: string) => {
+        syncBuf += s;
+        const nl = syncBuf.indexOf('\n');
+        if (nl < 0) return;
+        try {
+          finish(null, parseSync(syncBuf.slice(0, nl)));
+        } catch (e) {
+          finish(new SystemError(`conmon sent an unreadable sync message ${JSON.stringify(syncBuf.slice(0, 200))}: ${messageOf(e)}`));
+        }
+      });
+      syncStream.on('error', () => undefined);
+      // EOF without a message: conmon died before or instead of reporting (bad arguments, …).
+      syncStream.on('end', () => {
+        const why = stderr.trim() || (firstExit !== undefined ? `exit status ${firstExit}` : 'no output');
+        finish(new SystemError(`conmon exited without reporting the container: ${why}`));
+      });
+      child.on('error', (e) => finish(new SystemError(`cannot run conmon (${this.paths.conmon}): ${e.message}`, { cause: e })));
+      child.on('exit', (code) => {
+        // The first conmon process exits at once after forking its monitor (status 0).
+        firstExit = code;
+        if (code !== 0) {
+          // Let stderr arrive before reporting.
+          setTimeout(() => finish(new SystemError(`conmon failed (exit status ${String(code)}): ${stderr.trim()}`)), 20);
+        }
+      });
+    });
+  }
+
+  private async cleanupAfterFailedCreate(id: string, conmonPidFile: string): Promise<void> {
+    // conmon exits by itself after reporting a failure; if we gave up (abort/timeout) it may still run.
+    const pid = await readPid(conmonPidFile);
+    if (pid > 0 && (await isConmon(pid))) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    try {
+      await this.runc(['delete', '--force', id]);
+    } catch {
+      // nothing left to delete
+    }
+    await this.removeCgroupParent();
+  }
+
+  /** `runc start`: runs the user process of a "created" container. */
+  async start(id: string): Promise<void> {
+    await this.runcFor(id, ['start', id]);
+  }
+
+  /** `runc kill [--all] ID SIGNAL`; signal as "SIGTERM", "TERM", "KILL" or a number. */
+  async kill(id: string, signal: string | number, all = false): Promise<void> {
+    const sig = String(signal);
+    if (!/^(?:[0-9]{1,2}|(?:SIG)?[A-Z][A-Z0-9+-]*)$/.test(sig)) throw new SystemError(`invalid signal "${sig}"`);
+    await this.runcFor(id, ['kill', ...(all ? ['--all'] : []), id, sig]);
+  }
+
+  /**
+   * `runc delete`: removes runc's state and the container's cgroups; then removes the
+   * cgroup parent if it is empty. Idempotent: an unknown id is not an error.
+   * Without force, a running container is a ConflictError.
+   */
+  async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    try {
+      await this.runcFor(id, ['delete', ...(opts.force === true ? ['--force'] : []), id]);
+    } catch (e) {
+      if (!(e instanceof NotFoundError)) throw e;
+    }
+    await this.removeCgroupParent();
+  }
+
+  /** `runc state` JSON, or null when runc does not know the id. */
+  async state(id: string): Promise<RuntimeState | null> {
+    try {
+      const r = await this.runcFor(id, ['state', id]);
+      return JSON.parse(r.stdout) as RuntimeState;
+    } catch (e) {
+      if (e instanceof NotFoundError) return null;
+      throw e;
+    }
+  }
+
+  /** Every container in our runc root (for recovery after a daemon restart). */
+  async list(): Promise<RuntimeState[]> {
+    const r = await this.runc(['list', '--format', 'json']);
+    const parsed = JSON.parse(r.stdout.trim() || 'null') as RuntimeState[] | null;
+    return parsed ?? [];
+  }
+
+  async pause(id: string): Promise<void> {
+    await this.runcFor(id, ['pause', id]);
+  }
+
+  async resume(id: string): Promise<void> {
+    await this.runcFor(id, ['resume', id]);
+  }
+
+  /** PID of the container's conmon if it is still running (recovery: is anyone watching it?), else null. */
+  async monitorPid(persistDir: string): Promise<number | null> {
+    const pid = await readPid(persistFiles(persistDir).conmonPid);
+    return pid > 0 && (await isConmon(pid)) ? pid : null;
+  }
+
+  /** Removes <hierarchy>/<cgroupParent> in every cgroup hierarchy where it is empty. */
+  async removeCgroupParent(): Promise<void> {
+    if (this.creating > 0) return;
+    const parent = this.cgroupParent.replace(/^\/+|\/+$/g, '');
+    if (parent === '' || parent.includes('..')) return;
+    let roots: string[];
+    try {
+      await stat(join(CGROUP_ROOT, 'cgroup.controllers'));
+      roots = [CGROUP_ROOT]; // pure v2
+    } catch {
+      try {
+        const entries = await readdir(CGROUP_ROOT, { withFileTypes: true });
+        roots = entries.filter((e) => e.isDirectory()).map((e) => join(CGROUP_ROOT, e.name));
+      } catch {
+        return;
+      }
+    }
+    await Promise.all(
+      roots.map(async (root) => {
+        try {
+          await rmdir(join(root, parent));
+        } catch {
+          // missing, or still holds other containers (EBUSY/ENOTEMPTY): leave it
+        }
+      }),
+    );
+  }
+
+  private runc(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    return run(this.paths.runc, [`--root=${this.paths.stateRoot}`, ...args]);
+  }
+
+  /** Runs runc for one container and turns its errors into kinds the daemon can map. */
+  private async runcFor(id: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    try {
+      return await this.runc(args);
+    } catch (e) {
+      if (!(e instanceof ProcessError)) throw e;
+      const msg = parseRuncError(e.stderr || e.stdout);
+      if (/container does not exist|container .* does not exist/i.test(msg)) {
+        throw new NotFoundError(`No such container: ${id}`, { cause: e });
+      }
+      if (/not running|not stopped|is not paused|already paused|cannot start|has stopped|not created|is paused/i.test(msg)) {
+        throw new ConflictError(`Container ${id}: ${msg}`, { cause: e });
+      }
+      throw new SystemError(`runc ${args[0] ?? ''} ${id} failed: ${msg}`, { cause: e });
+    }
+  }
+}
+
+interface SyncMessage {
+  data: number;
+  message?: string;
+}
+
+function parseSync(line: string): SyncMessage {
+  const v = JSON.parse(line) as unknown;
+  if (typeof v !== 'object' || v === null || typeof (v as { data?: unknown }).data !== 'number') {
+    throw new Error('no numeric "data"');
+  }
+  const o = v as { data: number; message?: unknown };
+  return typeof o.message === 'string' ? { data: o.data, message: o.message } : { data: o.data };
+}
+
+async function readPid(file: string): Promise<number> {
+  try {
+    const n = Number((await readFile(file, 'utf8')).trim());
+    return Number.isInteger(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Guards against PID reuse: the process must still be a conmon. */
+async function isConmon(pid: number): Promise<boolean> {
+  try {
+    const comm = (await readFile(`/proc/${pid}/comm`, 'utf8')).trim();
+    const st = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // A zombie conmon has exited already.
+    const state = st.slice(st.lastIndexOf(')') + 2, st.lastIndexOf(')') + 3);
+    return comm === 'conmon' && state !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+function abortError(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  if (reason instanceof Error && reason.name === 'TimeoutError') {
+    return new SystemError('timed out waiting for conmon to create the container');
+  }
+  return new SystemError(`container create aborted: ${reason instanceof Error ? reason.message : String(reason)}`);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

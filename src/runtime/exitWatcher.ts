@@ -1,0 +1,173 @@
+/**
+ * runtime/exitWatcher: turns conmon's exit files (<exitDir>/<id>, one shared
+ * directory) into `exit` events with Docker's numbers, and reads them back for
+ * recovery after a daemon restart.
+ *
+ * conmon writes the file with g_file_set_contents (temp file `<id>.XXXXXX`, then
+ * rename), so a file under the id's own name is complete; names that are not
+ * container ids (the temp files) are ignored, and content that does not parse is
+ * retried on the next event or re-scan.
+ *
+ * Numbers: conmon already writes 128+signal for a container killed by a signal
+ * (137 for SIGKILL, 143 for SIGTERM) — what Docker reports. OOM: conmon creates
+ * `<persistDir>/oom` (before the exit file: it handles the cgroup OOM event inside
+ * its main loop, which ends with the exit).
+ *
+ * Never deletes anything the caller did not ask it to (remove()), never kills.
+ */
+import { EventEmitter } from 'node:events';
+import { watch, type FSWatcher } from 'node:fs';
+import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { persistFiles } from './conmonRuntime.js';
+
+export interface ExitInfo {
+  /** Docker's exit code: the process's status, or 128+signal. */
+  exitCode: number;
+  /** When conmon wrote the exit file (its mtime). */
+  exitedAt: Date;
+  oomKilled: boolean;
+}
+
+export interface ExitWatcherOptions {
+  /** Where a container's persist dir is (to find conmon's `oom` marker). Without it, oomKilled is always false. */
+  persistDirFor?: (id: string) => string | undefined;
+  /** Full re-scan interval, for events fs.watch missed. Default 2000 ms. */
+  rescanMs?: number;
+}
+
+export interface ExitWatcherEvents {
+  exit: [id: string, info: ExitInfo];
+  error: [err: Error];
+}
+
+/** Container ids berth gives to conmon: no dots, so conmon's "<id>.XXXXXX" temp files never match. */
+const EXIT_NAME_RE = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
+
+/** Parses an exit file's content; null while it is not a complete number. */
+export function parseExitFile(content: string): number | null {
+  const m = /^\s*(-?\d+)\s*$/.exec(content);
+  if (m?.[1] === undefined) return null;
+  const n = Number(m[1]);
+  // conmon writes -1 when it could not learn the status; Docker has no such code, 255 is its "unknown".
+  return n < 0 ? 255 : n;
+}
+
+export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
+  private watcher: FSWatcher | undefined;
+  private timer: NodeJS.Timeout | undefined;
+  /** id → identity of the exit file already reported (so one file is reported once). */
+  private readonly reported = new Map<string, string>();
+  private readonly pending = new Set<string>();
+  private closed = false;
+
+  constructor(
+    readonly exitDir: string,
+    private readonly opts: ExitWatcherOptions = {},
+  ) {
+    super();
+  }
+
+  /**
+   * Starts watching. Exit files already present are reported too (exits that
+   * happened while berthd was down and were not remove()d yet), so listen first.
+   */
+  async start(): Promise<void> {
+    await mkdir(this.exitDir, { recursive: true });
+    this.watcher = watch(this.exitDir, { persistent: false }, (_event, name) => {
+      if (typeof name === 'string' && name !== '') this.check(name);
+      else void this.scan();
+    });
+    this.watcher.on('error', (e) => this.report(e));
+    this.timer = setInterval(() => void this.scan(), this.opts.rescanMs ?? 2000);
+    this.timer.unref();
+    await this.scan();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.watcher?.close();
+    if (this.timer !== undefined) clearInterval(this.timer);
+  }
+
+  /** The exit recorded for `id`, or null if conmon has not written one (still running, or never started). */
+  async readExit(id: string): Promise<ExitInfo | null> {
+    const file = join(this.exitDir, id);
+    let content: string;
+    let mtime: Date;
+    try {
+      content = await readFile(file, 'utf8');
+      mtime = (await stat(file)).mtime;
+    } catch {
+      return null;
+    }
+    const code = parseExitFile(content);
+    if (code === null) return null;
+    return { exitCode: code, exitedAt: mtime, oomKilled: await this.oomKilled(id) };
+  }
+
+  /** Deletes the exit file once the daemon has recorded the exit, so a restart does not report it again. */
+  async remove(id: string): Promise<void> {
+    this.reported.delete(id);
+    try {
+      await unlink(join(this.exitDir, id));
+    } catch {
+      // already gone
+    }
+  }
+
+  /** An unheard 'error' would throw and take the daemon down: report only to listeners. */
+  private report(e: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', e);
+  }
+
+  private async oomKilled(id: string): Promise<boolean> {
+    const dir = this.opts.persistDirFor?.(id);
+    if (dir === undefined) return false;
+    try {
+      await stat(persistFiles(dir).oom);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private async scan(): Promise<void> {
+    if (this.closed) return;
+    let names: string[];
+    try {
+      names = await readdir(this.exitDir);
+    } catch (e) {
+      this.report(e as Error);
+      return;
+    }
+    const present = new Set(names);
+    // Forget files that vanished, so a new exit of the same id is reported.
+    for (const id of this.reported.keys()) if (!present.has(id)) this.reported.delete(id);
+    for (const n of names) this.check(n);
+  }
+
+  private check(name: string): void {
+    if (this.closed || !EXIT_NAME_RE.test(name) || this.pending.has(name)) return;
+    this.pending.add(name);
+    void this.checkNow(name).finally(() => this.pending.delete(name));
+  }
+
+  private async checkNow(id: string): Promise<void> {
+    const file = join(this.exitDir, id);
+    let identity: string;
+    try {
+      const st = await stat(file);
+      if (!st.isFile()) return;
+      identity = `${st.ino}:${st.mtimeMs}`;
+    } catch {
+      this.reported.delete(id);
+      return;
+    }
+    if (this.reported.get(id) === identity) return;
+    const info = await this.readExit(id);
+    if (info === null || this.closed) return; // incomplete: the next event or scan retries
+    this.reported.set(id, identity);
+    this.emit('exit', id, info);
+  }
+}

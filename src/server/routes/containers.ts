@@ -1,0 +1,220 @@
+/**
+ * server/routes/containers: the container endpoints of the Engine API,
+ * translating HTTP (query params, hijacked streams, stdcopy framing) to the
+ * container service. No lifecycle logic here.
+ */
+import type { Readable } from 'node:stream';
+import { InvalidArgumentError } from '../../errdefs/errors.js';
+import type { ContainerService, WaitCondition } from '../../containers/containerService.js';
+import { inspectContainer, summarizeContainer } from '../../containers/presenters.js';
+import type { ContainerRecord } from '../../containers/types.js';
+import { boolParam, checkFilterKeys, matchLabels, parseFilters } from '../filters.js';
+import { del, get, post, type Ctx, type Route, COMMON_HEADERS } from '../router.js';
+import { StdStream, stdcopyFrame } from '../streams.js';
+import { compareVersions } from '../middleware/version.js';
+import { parseTimestampNs } from '../../runtime/logs.js';
+
+export type ContainerBackend = Pick<
+  ContainerService,
+  'create' | 'start' | 'stop' | 'kill' | 'wait' | 'remove' | 'attach' | 'resize' | 'logs' | 'get' | 'list' | 'dir' | 'logPath'
+>;
+
+/** Resolves an image ID to the name the user knows it by, for `ps`. */
+export type ImageNamer = (imageId: string, configured: string) => string;
+
+function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`invalid value for ${name}: ${v}`);
+  return n;
+}
+
+/** Docker's `since`/`until`: unix seconds (with fraction) or RFC 3339. */
+function timeParam(q: URLSearchParams, name: string): Date | undefined {
+  const v = q.get(name);
+  if (v === null || v === '' || v === '0') return undefined;
+  if (/^\d+(\.\d+)?$/.test(v)) return new Date(Number(v) * 1000);
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`invalid value for ${name}: ${v}`);
+  return d;
+}
+
+/** Docker's log timestamps: RFC 3339 in UTC with exactly nine fraction digits. */
+function dockerTimestamp(ts: string): string {
+  const ns = parseTimestampNs(ts);
+  if (ns === null) return ts;
+  const ms = Number(ns / 1_000_000n);
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
+  return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+function multiplexed(ctx: Ctx): boolean {
+  return compareVersions(ctx.apiVersion, '1.42') >= 0;
+}
+
+function filterContainers(list: ContainerRecord[], ctx: Ctx): ContainerRecord[] {
+  const f = parseFilters(ctx.query.get('filters'));
+  checkFilterKeys(f, ['id', 'name', 'status', 'label', 'exited', 'ancestor', 'before', 'since', 'network', 'health', 'is-task', 'volume', 'publish', 'expose', 'isolation']);
+  const all = boolParam(ctx.query, 'all');
+  let out = list;
+  const status = f.get('status');
+  if (status) {
+    for (const s of status) {
+      if (!['created', 'restarting', 'running', 'removing', 'paused', 'exited', 'dead'].includes(s)) {
+        throw new InvalidArgumentError(`invalid filter 'status=${s}'`);
+      }
+    }
+    out = out.filter((c) => status.includes(c.State.Status));
+  } else if (!all) {
+    out = out.filter((c) => c.State.Running || c.State.Restarting);
+  }
+  const ids = f.get('id');
+  if (ids) out = out.filter((c) => ids.some((i) => c.Id.startsWith(i)));
+  const names = f.get('name');
+  if (names) out = out.filter((c) => names.some((n) => new RegExp(n.replace(/^\//, '')).test(c.Name.slice(1))));
+  const exited = f.get('exited');
+  if (exited) out = out.filter((c) => c.State.Status === 'exited' && exited.includes(String(c.State.ExitCode)));
+  const labels = f.get('label');
+  if (labels) out = out.filter((c) => matchLabels(labels, c.Config.Labels));
+  const ancestors = f.get('ancestor');
+  if (ancestors) out = out.filter((c) => ancestors.some((a) => c.Config.Image === a || c.Image === a || c.Image.startsWith(`sha256:${a}`)));
+  const limit = intParam(ctx.query, 'limit');
+  if (limit !== undefined && limit > 0) out = out.slice(0, limit);
+  return out;
+}
+
+export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Route[] {
+  return [
+    post('/containers/create', async (ctx) => {
+      const body = await ctx.readJson();
+      const name = ctx.query.get('name') ?? undefined;
+      ctx.json(201, await b.create(name || undefined, body));
+    }),
+    get('/containers/json', (ctx) => {
+      const list = filterContainers(b.list(), ctx);
+      ctx.json(
+        200,
+        list.map((c) => summarizeContainer(c, imageName(c.Image, c.Config.Image ?? ''))),
+      );
+    }),
+    get('/containers/:id/json', (ctx) => {
+      const c = b.get(ctx.params.id ?? '');
+      ctx.json(200, inspectContainer(c, b.dir(c.Id), b.logPath(c.Id)));
+    }),
+    post('/containers/:id/start', async (ctx) => {
+      await b.start(ctx.params.id ?? '');
+      ctx.noContent();
+    }),
+    post('/containers/:id/stop', async (ctx) => {
+      const t = intParam(ctx.query, 't') ?? intParam(ctx.query, 'timeout');
+      const opts: { timeout?: number; signal?: string } = {};
+      if (t !== undefined) opts.timeout = t;
+      const sig = ctx.query.get('signal');
+      if (sig) opts.signal = sig;
+      await b.stop(ctx.params.id ?? '', opts);
+      ctx.noContent();
+    }),
+    post('/containers/:id/restart', async (ctx) => {
+      const id = ctx.params.id ?? '';
+      const t = intParam(ctx.query, 't');
+      await b.stop(id, t !== undefined ? { timeout: t } : {}).catch((e: unknown) => {
+        if ((e as { kind?: string }).kind !== 'not-modified') throw e;
+      });
+      await b.start(id);
+      ctx.noContent();
+    }),
+    post('/containers/:id/kill', async (ctx) => {
+      await b.kill(ctx.params.id ?? '', ctx.query.get('signal') ?? undefined);
+      ctx.noContent();
+    }),
+    post('/containers/:id/wait', async (ctx) => {
+      const cond = (ctx.query.get('condition') || 'not-running') as WaitCondition;
+      if (!['not-running', 'next-exit', 'removed'].includes(cond)) {
+        throw new InvalidArgumentError(`invalid condition: "${cond}"`);
+      }
+      const pending = b.wait(ctx.params.id ?? '', cond, ctx.signal);
+      // Headers go out at once: the docker CLI starts the container only after the wait is registered.
+      ctx.res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
+      ctx.res.flushHeaders();
+      const result = await pending;
+      ctx.res.end(`${JSON.stringify(result)}\n`);
+    }),
+    del('/containers/:id', async (ctx) => {
+      await b.remove(ctx.params.id ?? '', { force: boolParam(ctx.query, 'force'), volumes: boolParam(ctx.query, 'v') });
+      ctx.noContent();
+    }),
+    post('/containers/:id/resize', async (ctx) => {
+      const h = intParam(ctx.query, 'h');
+      const w = intParam(ctx.query, 'w');
+      if (h === undefined || w === undefined || h < 0 || w < 0) throw new InvalidArgumentError('invalid resize parameters: h and w are required');
+      await b.resize(ctx.params.id ?? '', h, w);
+      ctx.json(200, {});
+    }),
+    post('/containers/:id/attach', async (ctx) => {
+      const c = b.get(ctx.params.id ?? '');
+      const tty = c.Config.Tty === true;
+      const wantStdin = boolParam(ctx.query, 'stdin');
+      const wantStdout = boolParam(ctx.query, 'stdout');
+      const wantStderr = boolParam(ctx.query, 'stderr');
+      const mux = !tty && multiplexed(ctx);
+      const { input, output } = ctx.hijack(
+        tty ? 'application/vnd.docker.raw-stream' : mux ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
+      );
+      await new Promise<void>((resolve) => {
+        const write = (stream: number, chunk: Buffer): void => {
+          if (output.writableEnded || output.destroyed) return;
+          output.write(tty || !mux ? chunk : stdcopyFrame(stream, chunk));
+        };
+        const done = (): void => {
+          if (!output.writableEnded && !output.destroyed) output.end();
+          resolve();
+        };
+        const sink = {
+          ...(wantStdout ? { stdout: (b2: Buffer) => write(StdStream.stdout, b2) } : {}),
+          ...(wantStderr ? { stderr: (b2: Buffer) => write(tty ? StdStream.stdout : StdStream.stderr, b2) } : {}),
+          end: done,
+        };
+        ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        output.on('error', () => resolve());
+        b.attach(c.Id, { stdin: wantStdin ? (input as Readable | null) : null, sink, signal: ctx.signal }).catch(() => done());
+      });
+    }),
+    get('/containers/:id/logs', async (ctx) => {
+      const q = ctx.query;
+      const stdout = boolParam(q, 'stdout');
+      const stderr = boolParam(q, 'stderr');
+      if (!stdout && !stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+      const tailRaw = q.get('tail');
+      const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? -1 : Number(tailRaw);
+      if (!Number.isInteger(tail)) throw new InvalidArgumentError(`invalid value for tail: ${tailRaw}`);
+      const req: Parameters<ContainerBackend['logs']>[1] = {
+        follow: boolParam(q, 'follow'),
+        stdout,
+        stderr,
+        tail,
+        signal: ctx.signal,
+      };
+      const since = timeParam(q, 'since');
+      const until = timeParam(q, 'until');
+      if (since) req.since = since;
+      if (until) req.until = until;
+      const timestamps = boolParam(q, 'timestamps');
+      const { tty, entries } = b.logs(ctx.params.id ?? '', req);
+      const mux = !tty && multiplexed(ctx);
+      ctx.res.writeHead(200, {
+        ...COMMON_HEADERS,
+        'Content-Type': mux ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
+      });
+      ctx.res.flushHeaders();
+      for await (const e of entries) {
+        if ((e.stream === 'stdout' && !stdout) || (e.stream === 'stderr' && !stderr)) continue;
+        const data = timestamps ? Buffer.concat([Buffer.from(`${dockerTimestamp(e.timeNano)} `), e.data]) : e.data;
+        const chunk = mux ? stdcopyFrame(e.stream === 'stdout' ? StdStream.stdout : StdStream.stderr, data) : data;
+        if (!ctx.res.write(chunk)) await new Promise((r) => ctx.res.once('drain', r));
+        if (ctx.signal.aborted) break;
+      }
+      ctx.res.end();
+    }),
+  ];
+}

@@ -1,0 +1,183 @@
+/**
+ * server/routes/images: the image endpoints of the Engine API. Image names may
+ * hold slashes (`localhost:5000/a/b`), so these paths are matched by hand
+ * after the `/images/` prefix, as Docker's `{name:.*}` routes do.
+ */
+import { InvalidArgumentError, NotFoundError, NotImplementedError, messageOf } from '../../errdefs/errors.js';
+import type { ImageRecord, ImageStore } from '../../images/imageStore.js';
+import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag } from '../../reference/index.js';
+import { boolParam, checkFilterKeys, matchLabels, parseFilters } from '../filters.js';
+import { del, get, post, type Ctx, type Route, COMMON_HEADERS } from '../router.js';
+import { jsonLine } from '../streams.js';
+
+export type ImageBackend = Pick<ImageStore, 'list' | 'resolve' | 'importTar' | 'tag' | 'remove'>;
+
+function repoTags(img: ImageRecord): string[] {
+  return img.tags.map((t) => familiarString(parseNormalizedNamed(t)));
+}
+
+function summary(img: ImageRecord, containers: number): Record<string, unknown> {
+  return {
+    Id: img.id,
+    ParentId: '',
+    RepoTags: repoTags(img),
+    RepoDigests: [],
+    Created: Math.floor(Date.parse(img.created) / 1000),
+    Size: img.size,
+    SharedSize: -1,
+    Labels: img.config.config?.Labels ?? {},
+    Containers: containers,
+  };
+}
+
+function inspect(img: ImageRecord): Record<string, unknown> {
+  const cfg = img.config.config ?? {};
+  return {
+    Id: img.id,
+    RepoTags: repoTags(img),
+    RepoDigests: [],
+    Parent: '',
+    Comment: img.config.history?.[img.config.history.length - 1]?.comment ?? '',
+    Created: img.created,
+    DockerVersion: '',
+    Author: img.config.author ?? '',
+    Config: {
+      Hostname: '',
+      Domainname: '',
+      User: cfg.User ?? '',
+      AttachStdin: false,
+      AttachStdout: false,
+      AttachStderr: false,
+      Tty: false,
+      OpenStdin: false,
+      StdinOnce: false,
+      Env: cfg.Env ?? null,
+      Cmd: cfg.Cmd ?? null,
+      Image: '',
+      Volumes: cfg.Volumes ?? null,
+      WorkingDir: cfg.WorkingDir ?? '',
+      Entrypoint: cfg.Entrypoint ?? null,
+      OnBuild: cfg.OnBuild ?? null,
+      Labels: cfg.Labels ?? null,
+      ...(cfg.ExposedPorts ? { ExposedPorts: cfg.ExposedPorts } : {}),
+      ...(cfg.StopSignal ? { StopSignal: cfg.StopSignal } : {}),
+      ...(cfg.Healthcheck ? { Healthcheck: cfg.Healthcheck } : {}),
+    },
+    Architecture: img.config.architecture,
+    ...(img.config.variant ? { Variant: img.config.variant } : {}),
+    Os: img.config.os,
+    Size: img.size,
+    GraphDriver: { Name: 'overlay2', Data: null },
+    RootFS: { Type: 'layers', Layers: img.config.rootfs.diff_ids },
+    Metadata: { LastTagTime: img.lastTagTime ?? '0001-01-01T00:00:00Z' },
+  };
+}
+
+function history(img: ImageRecord): Record<string, unknown>[] {
+  const h = img.config.history ?? [];
+  const out = h.map((e, i) => ({
+    Id: i === h.length - 1 ? img.id : '<missing>',
+    Created: e.created ? Math.floor(Date.parse(e.created) / 1000) : 0,
+    CreatedBy: e.created_by ?? '',
+    Tags: i === h.length - 1 ? repoTags(img) : null,
+    Size: 0,
+    Comment: e.comment ?? '',
+  }));
+  return out.reverse();
+}
+
+export function imageRoutes(b: ImageBackend, containersUsing: (imageId: string) => string[]): Route[] {
+  const listImages = (ctx: Ctx): void => {
+    const f = parseFilters(ctx.query.get('filters'));
+    checkFilterKeys(f, ['dangling', 'label', 'before', 'since', 'reference', 'until']);
+    let list = b.list();
+    const dangling = f.get('dangling');
+    if (dangling && dangling.length) {
+      const want = dangling[0] === 'true' || dangling[0] === '1';
+      list = list.filter((i) => (i.tags.length === 0) === want);
+    }
+    const labels = f.get('label');
+    if (labels) list = list.filter((i) => matchLabels(labels, i.config.config?.Labels));
+    const refs = f.get('reference');
+    if (refs) {
+      const globs = refs.map((r) => new RegExp(`^${r.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(:.*)?$`));
+      list = list.filter((i) => repoTags(i).some((t) => globs.some((g) => g.test(t))));
+    }
+    ctx.json(200, list.map((i) => summary(i, containersUsing(i.id).length)));
+  };
+
+  const create = async (ctx: Ctx): Promise<void> => {
+    const q = ctx.query;
+    const fromSrc = q.get('fromSrc');
+    if (fromSrc === null) {
+      if (q.get('fromImage')) throw new NotImplementedError('pulling images from a registry is not implemented yet');
+      throw new InvalidArgumentError('one of fromImage or fromSrc is required');
+    }
+    if (fromSrc !== '-') throw new NotImplementedError('importing from a URL is not implemented; send the tar in the body (fromSrc=-)');
+    const repo = q.get('repo') ?? '';
+    const tag = q.get('tag') ?? '';
+    let ref;
+    if (repo) {
+      ref = parseNormalizedNamed(tag ? `${repo}:${tag}` : repo);
+      if (ref.digest !== undefined) throw new InvalidArgumentError('cannot import digest reference');
+    }
+    const changes = q.getAll('changes');
+    const opts: Parameters<ImageBackend['importTar']>[1] = { changes, message: q.get('message') ?? '', signal: ctx.signal };
+    if (ref) opts.ref = ref;
+    // Validate everything before the status line: bad input gets a real HTTP error.
+    const { applyChanges } = await import('../../images/changes.js');
+    applyChanges({}, changes);
+    let img: ImageRecord;
+    try {
+      img = await b.importTar(ctx.req, opts);
+    } catch (e) {
+      // Drain what the client still sends, so it reads our answer instead of a reset.
+      ctx.req.resume();
+      throw e;
+    }
+    ctx.res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
+    ctx.res.end(jsonLine({ status: img.id }));
+  };
+
+  /** /images/{name}/{json|history|tag|push|get} and DELETE /images/{name}. */
+  const byName = async (ctx: Ctx): Promise<void> => {
+    const rest = ctx.params['*'] ?? '';
+    const method = ctx.req.method;
+    if (method === 'DELETE') {
+      const items = await b.remove(rest, { force: boolParam(ctx.query, 'force'), prune: !boolParam(ctx.query, 'noprune') }, containersUsing);
+      ctx.json(200, items);
+      return;
+    }
+    const m = /^(.+)\/(json|history|tag|push|get)$/.exec(rest);
+    if (!m) throw new NotFoundError('page not found');
+    const name = m[1] as string;
+    const action = m[2];
+    if (method === 'GET' && action === 'json') return ctx.json(200, inspect(b.resolve(name)));
+    if (method === 'GET' && action === 'history') return ctx.json(200, history(b.resolve(name)));
+    if (method === 'POST' && action === 'tag') {
+      const repo = ctx.query.get('repo') ?? '';
+      const tag = ctx.query.get('tag') ?? '';
+      if (!repo) throw new InvalidArgumentError('repository name must have at least one component');
+      let target;
+      try {
+        target = withDefaultTag(parseNormalizedNamed(tag ? `${repo}:${tag}` : repo));
+      } catch (e) {
+        throw new InvalidArgumentError(messageOf(e));
+      }
+      b.tag(name, target);
+      void referenceString;
+      ctx.noContent(201);
+      return;
+    }
+    if (method === 'POST' && action === 'push') throw new NotImplementedError('pushing images is not implemented yet');
+    throw new NotFoundError('page not found');
+  };
+
+  return [
+    get('/images/json', listImages),
+    post('/images/create', create),
+    get('/images/*', byName),
+    post('/images/*', byName),
+    del('/images/*', byName),
+  ];
+}

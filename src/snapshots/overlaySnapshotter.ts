@@ -1,0 +1,163 @@
+/**
+ * snapshots/: the overlay snapshotter (D5). A snapshot is a directory
+ * `<root>/<dir>/fs` (+ `work` for active ones); committed snapshots are the
+ * read-only image layers, active ones are layers being unpacked or container
+ * upper dirs. Parents form chains; mounts use short relative links
+ * (`l/<link>` → `../<dir>/fs`) with `cwd = root` so that a long chain fits the
+ * 4096-byte mount option page (kernel-recipes §1: 500 layers fit).
+ * Returns mount specs; never mounts anything itself.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm, symlink } from 'node:fs/promises';
+import { join } from 'node:path';
+import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
+import type { Db } from '../metadata/db.js';
+
+export interface Mount {
+  type: string;
+  source: string;
+  options: string[];
+  /** Directory the mount must be made from: options hold paths relative to it. */
+  cwd?: string;
+}
+
+export interface SnapshotInfo {
+  key: string;
+  parent: string | null;
+  kind: 'active' | 'committed';
+  size: number;
+  created: string;
+}
+
+interface Row {
+  key: string;
+  dir: number;
+  parent: string | null;
+  kind: 'active' | 'committed';
+  link: string;
+  size: number;
+  created: string;
+}
+
+/** Kernel limit on overlay lower layers (kernel-recipes §1). */
+export const MAX_LOWER_LAYERS = 500;
+
+export class OverlaySnapshotter {
+  constructor(
+    readonly root: string,
+    private readonly db: Db,
+  ) {}
+
+  async init(): Promise<void> {
+    await mkdir(join(this.root, 'l'), { recursive: true });
+  }
+
+  private row(key: string): Row | undefined {
+    return this.db.prepare('SELECT * FROM snapshots WHERE key = ?').get(key) as Row | undefined;
+  }
+
+  stat(key: string): SnapshotInfo | null {
+    const r = this.row(key);
+    if (!r) return null;
+    return { key: r.key, parent: r.parent, kind: r.kind, size: r.size, created: r.created };
+  }
+
+  /** Directory holding the snapshot's own files (write layer content here while active). */
+  fsPath(key: string): string {
+    const r = this.row(key);
+    if (!r) throw new NotFoundError(`snapshot ${key} does not exist`);
+    return join(this.root, String(r.dir), 'fs');
+  }
+
+  /**
+   * Creates an active snapshot on top of `parent` (a committed snapshot or null).
+   * Throws ConflictError if `key` exists.
+   */
+  async prepare(key: string, parent: string | null): Promise<Mount[]> {
+    const link = randomBytes(5).toString('hex');
+    const insert = this.db.transaction((): number => {
+      if (this.row(key)) throw new ConflictError(`snapshot ${key} already exists`);
+      if (parent !== null) {
+        const p = this.row(parent);
+        if (!p) throw new NotFoundError(`parent snapshot ${parent} does not exist`);
+        if (p.kind !== 'committed') throw new InvalidArgumentError(`parent snapshot ${parent} is not committed`);
+      }
+      const next = (this.db.prepare('SELECT COALESCE(MAX(dir), 0) + 1 AS n FROM snapshots').get() as { n: number }).n;
+      this.db
+        .prepare('INSERT INTO snapshots (key, dir, parent, kind, link, size, created) VALUES (?, ?, ?, ?, ?, 0, ?)')
+        .run(key, next, parent, 'active', link, new Date().toISOString());
+      return next;
+    });
+    const dir = insert();
+    try {
+      await mkdir(join(this.root, String(dir), 'fs'), { recursive: true, mode: 0o755 });
+      await mkdir(join(this.root, String(dir), 'work'), { recursive: true, mode: 0o700 });
+      await symlink(join('..', String(dir), 'fs'), join(this.root, 'l', link));
+    } catch (e) {
+      this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
+      await rm(join(this.root, String(dir)), { recursive: true, force: true });
+      throw e;
+    }
+    return this.mounts(key);
+  }
+
+  /** Turns active snapshot `key` into committed snapshot `name`. */
+  commit(name: string, key: string, size: number): void {
+    this.db.transaction(() => {
+      const r = this.row(key);
+      if (!r) throw new NotFoundError(`snapshot ${key} does not exist`);
+      if (r.kind !== 'active') throw new InvalidArgumentError(`snapshot ${key} is not active`);
+      if (this.row(name)) throw new ConflictError(`snapshot ${name} already exists`);
+      this.db.prepare("UPDATE snapshots SET key = ?, kind = 'committed', size = ? WHERE key = ?").run(name, size, key);
+    })();
+    // The work dir is only for active overlay uppers; committed layers never get one mounted.
+  }
+
+  /** The parent chain of `key`, nearest first. */
+  private chain(key: string): Row[] {
+    const out: Row[] = [];
+    let cur = this.row(key);
+    if (!cur) throw new NotFoundError(`snapshot ${key} does not exist`);
+    while (cur.parent !== null) {
+      const p = this.row(cur.parent);
+      if (!p) throw new NotFoundError(`snapshot ${cur.parent} does not exist`);
+      out.push(p);
+      cur = p;
+    }
+    return out;
+  }
+
+  mounts(key: string): Mount[] {
+    const r = this.row(key);
+    if (!r) throw new NotFoundError(`snapshot ${key} does not exist`);
+    const parents = this.chain(key);
+    if (parents.length > MAX_LOWER_LAYERS - (r.kind === 'active' ? 0 : 1)) {
+      throw new InvalidArgumentError(`image has ${parents.length + 1} layers, more than the kernel's overlay limit of ${MAX_LOWER_LAYERS}`);
+    }
+    if (r.kind === 'active' && parents.length === 0) {
+      return [{ type: 'bind', source: join(this.root, String(r.dir), 'fs'), options: ['rbind', 'rw'] }];
+    }
+    if (r.kind === 'committed' && parents.length === 0) {
+      return [{ type: 'bind', source: join(this.root, String(r.dir), 'fs'), options: ['rbind', 'ro'] }];
+    }
+    const lowers = (r.kind === 'committed' ? [r, ...parents] : parents).map((p) => `l/${p.link}`);
+    const options = [`lowerdir=${lowers.join(':')}`];
+    if (r.kind === 'active') options.push(`upperdir=${r.dir}/fs`, `workdir=${r.dir}/work`);
+    return [{ type: 'overlay', source: 'overlay', options, cwd: this.root }];
+  }
+
+  /** Removes a snapshot; ConflictError if others build on it. */
+  async remove(key: string): Promise<void> {
+    const r = this.row(key);
+    if (!r) throw new NotFoundError(`snapshot ${key} does not exist`);
+    const child = this.db.prepare('SELECT key FROM snapshots WHERE parent = ? LIMIT 1').get(key) as { key: string } | undefined;
+    if (child) throw new ConflictError(`snapshot ${key} has children`);
+    this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
+    await rm(join(this.root, 'l', r.link), { force: true });
+    await rm(join(this.root, String(r.dir)), { recursive: true, force: true });
+  }
+
+  children(key: string): string[] {
+    return (this.db.prepare('SELECT key FROM snapshots WHERE parent = ?').all(key) as { key: string }[]).map((r) => r.key);
+  }
+}
