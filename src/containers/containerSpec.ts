@@ -108,6 +108,13 @@ export async function buildContainerSpec(c: ContainerRecord, dir: string, rootfs
   if (n > 0) opts.push(withNanoCpus(n));
   if (c.HostConfig.CpuShares) opts.push(withCpuShares(c.HostConfig.CpuShares));
   if (c.HostConfig.PidsLimit && c.HostConfig.PidsLimit > 0) opts.push(withPidsLimit(c.HostConfig.PidsLimit));
+  const size = c.HostConfig.ConsoleSize;
+  if (c.Config.Tty && Array.isArray(size) && size[0] > 0 && size[1] > 0) {
+    // The client's terminal size from the start, as Docker does: a resize after start races the first command.
+    opts.push((spec) => {
+      spec.process.consoleSize = { height: size[0], width: size[1] };
+    });
+  }
   return buildSpec(opts);
 }
 

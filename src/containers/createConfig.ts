@@ -67,6 +67,10 @@ function validateHostConfig(h: HostConfig): void {
   if (h.NanoCpus && (h.NanoCpus < 0 || h.NanoCpus > ncpu * 1e9)) {
     throw new InvalidArgumentError(`Range of CPUs is from 0.01 to ${ncpu}.00, as there are only ${ncpu} CPUs available`);
   }
+  const cs = h.ConsoleSize;
+  if (cs !== undefined && cs !== null && !(Array.isArray(cs) && cs.length === 2 && cs.every((n) => Number.isInteger(n) && n >= 0))) {
+    throw new InvalidArgumentError('invalid JSON: HostConfig.ConsoleSize must be [height, width]');
+  }
   const rp = h.RestartPolicy?.Name ?? '';
   if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(rp)) {
     throw new InvalidArgumentError(`invalid restart policy '${rp}'`);

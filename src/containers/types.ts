@@ -60,6 +60,7 @@ export interface HostConfig {
   CapDrop?: string[] | null;
   Init?: boolean | null;
   ShmSize?: number;
+  ConsoleSize?: [number, number] | null;
   [extra: string]: unknown;
 }
 

@@ -7,7 +7,7 @@
 import { existsSync, openSync, closeSync, unlinkSync, writeSync } from 'node:fs';
 import { Writable } from 'node:stream';
 import { isNotFoundError } from '../../client/errors.js';
-import { apiTagFromRef, familiarString, isImageIdReference, parseNormalizedNamed, tagNameOnly, type NamedReference } from '../../client/reference.js';
+import { familiarString, fullName, isNamed, parseAnyReference, withDefaultTag, type Reference } from '../../reference/index.js';
 import type { ContainerCreateResponse } from '../../client/types.js';
 import type { CliContext, OutStream } from '../context.js';
 import { displayJSONMessages } from '../format/jsonDisplay.js';
@@ -60,10 +60,11 @@ const discard = (): OutStream =>
   });
 
 /** POST /images/create?fromImage=&tag= and render its progress on stderr (docker's pullImage). */
-export async function pullImage(ctx: CliContext, ref: NamedReference, platform: string, quiet: boolean): Promise<void> {
+export async function pullImage(ctx: CliContext, ref: Reference, platform: string, quiet: boolean): Promise<void> {
   const opts: Parameters<typeof ctx.client.imageCreate>[0] = {
-    fromImage: ref.name,
-    tag: apiTagFromRef(ref),
+    fromImage: fullName(ref),
+    // docker's getAPITagFromNamedRef: the digest, else the tag (latest by default).
+    tag: ref.digest ?? withDefaultTag(ref).tag ?? 'latest',
     registryAuth: ANONYMOUS_AUTH,
   };
   if (platform !== '') opts.platform = platform;
@@ -76,7 +77,8 @@ export async function createContainer(ctx: CliContext, cfg: ContainerConfigResul
   const cid = new CIDFile(cfg.body.HostConfig.ContainerIDFile);
   try {
     const image = cfg.body.Image;
-    const namedRef = isImageIdReference(image) ? undefined : tagNameOnly(parseNormalizedNamed(image));
+    const any = parseAnyReference(image);
+    const namedRef = isNamed(any) ? withDefaultTag(any) : undefined;
 
     if (cfg.pull === 'always' && namedRef !== undefined) await pullImage(ctx, namedRef, cfg.platform, cfg.quiet);
 

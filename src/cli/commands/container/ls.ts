@@ -6,7 +6,7 @@
  */
 import type { CommandSpec, ParsedArgs } from '../../command.js';
 import type { CliContext } from '../../context.js';
-import { familiarString, isImageIdReference, parseNormalizedNamed } from '../../../client/reference.js';
+import { familiarString, isIdentifier, makeReference, parseNormalizedNamed } from '../../../reference/index.js';
 import type { ContainerSummary } from '../../../client/types.js';
 import { displayablePorts, ellipsis, goQuote, truncateID } from '../../format/display.js';
 import { buildFilters, goTimeString, validateFilter, writeFormatted } from '../../format/filters.js';
@@ -56,12 +56,11 @@ export function displayImage(c: ContainerSummary, trunc: boolean): string {
   if (trunc) {
     const t = truncateID(c.ImageID ?? '');
     if (t === truncateID(c.Image)) return t;
-    if (!isImageIdReference(c.Image)) {
+    if (!isIdentifier(c.Image)) {
       try {
         const ref = parseNormalizedNamed(c.Image);
-        const { digest: _d, ...withoutDigest } = ref;
-        void _d;
-        return familiarString(withoutDigest);
+        // The digest is dropped when truncating; the tag (if any) is kept.
+        return familiarString(makeReference(ref.domain, ref.path, ref.tag));
       } catch {
         // not a reference: shown as is
       }

@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import type { CommandSpec, ParsedArgs } from '../../command.js';
 import type { CliContext } from '../../context.js';
-import { parseNormalizedNamed } from '../../../client/reference.js';
+import { parseNormalizedNamed } from '../../../reference/index.js';
 import type { ImageImportOptions } from '../../../client/types.js';
 import { displayJSONMessages } from '../../format/jsonDisplay.js';
 

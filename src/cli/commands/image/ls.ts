@@ -5,7 +5,7 @@
  */
 import type { CommandSpec, Invocation, ParsedArgs } from '../../command.js';
 import type { CliContext } from '../../context.js';
-import { familiarName, parseNormalizedNamed } from '../../../client/reference.js';
+import { familiarName, parseNormalizedNamed } from '../../../reference/index.js';
 import type { ImageSummary } from '../../../client/types.js';
 import { truncateID } from '../../format/display.js';
 import { addFilter, buildFilters, goTimeString, validateFilter, writeFormatted } from '../../format/filters.js';

@@ -4,7 +4,7 @@
  */
 import type { CommandSpec, ParsedArgs } from '../../command.js';
 import type { CliContext } from '../../context.js';
-import { isImageIdReference, parseNormalizedNamed, tagNameOnly } from '../../../client/reference.js';
+import { fullName, parseAnyReference, parseNormalizedNamed, withDefaultTag } from '../../../reference/index.js';
 
 export const spec: CommandSpec = {
   usage: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]',
@@ -17,12 +17,10 @@ export const spec: CommandSpec = {
 
 export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
   const [source, target] = p.args as [string, string];
-  if (!isImageIdReference(source)) {
-    try {
-      parseNormalizedNamed(source);
-    } catch (e) {
-      throw new Error(`Error parsing reference: ${JSON.stringify(source)} is not a valid repository/tag: ${(e as Error).message}`);
-    }
+  try {
+    parseAnyReference(source);
+  } catch (e) {
+    throw new Error(`Error parsing reference: ${JSON.stringify(source)} is not a valid repository/tag: ${(e as Error).message}`);
   }
   let ref;
   try {
@@ -31,7 +29,7 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
     throw new Error(`Error parsing reference: ${JSON.stringify(target)} is not a valid repository/tag: ${(e as Error).message}`);
   }
   if (ref.digest !== undefined) throw new Error('refusing to create a tag with a digest reference');
-  ref = tagNameOnly(ref);
-  await ctx.client.imageTag(source, ref.name, ref.tag);
+  ref = withDefaultTag(ref);
+  await ctx.client.imageTag(source, fullName(ref), ref.tag);
   return 0;
 }
