@@ -149,6 +149,11 @@ class LayerApplier {
     }
   }
 
+  /** A new entry takes `rel`: a device still waiting for the batch (and its xattrs) is dropped. */
+  private dropPending(rel: string): void {
+    if (this.nodes.delete(rel)) this.xattrs.delete(rel);
+  }
+
   /** Removes whatever is at `rel` (tar semantics: a later entry replaces an earlier one). */
   private removePath(rel: string): void {
     this.nodes.delete(rel);
@@ -312,7 +317,7 @@ class LayerApplier {
   private directory(rel: string, h: TarHeader): void {
     if (rel !== '') {
       this.ensureParents(rel, h.name);
-      if (this.nodes.delete(rel)) this.xattrs.delete(rel);
+      this.dropPending(rel);
       try {
         mkdirSync(this.abs(rel), 0o700);
       } catch (e) {
@@ -339,7 +344,7 @@ class LayerApplier {
     this.ensureParents(rel, h.name);
     const p = this.abs(rel);
     const flags = fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL | fsc.O_NOFOLLOW;
-    this.nodes.delete(rel);
+    this.dropPending(rel);
     let fd: number;
     try {
       fd = openSync(p, flags, 0o600);
@@ -371,7 +376,7 @@ class LayerApplier {
     if (rel === '') throw new InvalidArgumentError(`layer entry "${h.name}" is a symlink in place of the root directory`);
     this.ensureParents(rel, h.name);
     const p = this.abs(rel);
-    this.nodes.delete(rel);
+    this.dropPending(rel);
     try {
       symlinkSync(h.linkname, p);
     } catch (e) {
@@ -397,6 +402,7 @@ class LayerApplier {
     this.checkExistingParents(target, h.name);
     // The target may be a device or fifo still waiting for the batch: make that one now.
     if (this.nodes.has(target)) await this.flushNodes(target);
+    this.dropPending(rel);
     this.link(rel, target, h.name);
   }
 

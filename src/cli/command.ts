@@ -116,8 +116,9 @@ function wrapUsage(indent: number, cols: number, s: string): string {
     if (nl > 0 && nl < w) return [text.slice(0, nl), text.slice(nl + 1)];
     return [text.slice(0, w), text.slice(w + 1)];
   };
-  let [l, rest] = wrapN(width, s);
-  r += l.replace(/\n/g, `\n${' '.repeat(indent)}`);
+  const [first, afterFirst] = wrapN(width, s);
+  let rest = afterFirst;
+  r += first.replace(/\n/g, `\n${' '.repeat(indent)}`);
   while (rest !== '') {
     let t: string;
     [t, rest] = wrapN(width, rest);

@@ -228,6 +228,7 @@ export async function main(argv: string[]): Promise<number> {
     const inv: Invocation = { commandPath: resolved.path };
     const outcome = parser.parseCommand(mod.spec, resolved.argv, inv, BIN_NAME);
     if (outcome.kind === 'help') {
+      if (outcome.warning !== undefined) process.stderr.write(`${outcome.warning}\n`);
       process.stdout.write(renderHelp(mod.spec, inv, BIN_NAME, terminalWidth()));
       return 0;
     }
@@ -237,6 +238,11 @@ export async function main(argv: string[]): Promise<number> {
     if (e instanceof StatusError) {
       if (e.status !== '') process.stderr.write(`${e.status}\n`);
       return e.exitCode;
+    }
+    if ((e as NodeJS.ErrnoException | undefined)?.code === 'EPIPE') {
+      // The reader of our output went away (`berth logs x | head`): end quietly,
+      // as docker does when SIGPIPE ends it (128 + 13).
+      return 141;
     }
     if (e instanceof DaemonUnreachableError) {
       process.stderr.write(`${e.message}\n`);
@@ -252,6 +258,10 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Entry used by bin/berth. */
 export async function runMain(): Promise<void> {
+  // A closed pipe on stdout is the reader's choice, not a crash worth a stack trace.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(141);
+  });
   const code = await main(process.argv.slice(2));
   // stdout/stderr are synchronous for files, pipes and TTYs on Linux, so exiting
   // now loses nothing; it also stops a still-open stdin from keeping us alive.

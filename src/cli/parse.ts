@@ -42,6 +42,7 @@ export function preprocessArgv(spec: CommandSpec, argv: string[]): string[] {
   const byLong = new Map(spec.flags.map((f) => [f.name, f]));
   const byShort = new Map(spec.flags.filter((f) => f.short).map((f) => [f.short as string, f]));
   if (!byShort.has('h')) byShort.set('h', { name: 'help', type: 'bool', usage: '' });
+  if (!byLong.has('help')) byLong.set('help', { name: 'help', type: 'bool', usage: '' });
   const interspersed = spec.interspersed ?? true;
   const out: string[] = [];
   for (let i = 0; i < argv.length; i++) {
@@ -58,7 +59,7 @@ export function preprocessArgv(spec: CommandSpec, argv: string[]): string[] {
         const v = tok.slice(eq + 1);
         if (TRUE_VALUES.has(v)) out.push(`--${name}`);
         else if (FALSE_VALUES.has(v)) {
-          if (!name.startsWith('no-')) out.push(`--no-${name}`);
+          if (!name.startsWith('no-') && name !== 'help') out.push(`--no-${name}`);
         } else {
           throw invalidArgument(f, v, `strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
         }
@@ -86,7 +87,7 @@ export function preprocessArgv(spec: CommandSpec, argv: string[]): string[] {
             const v = tok.slice(j + 2);
             if (TRUE_VALUES.has(v)) bools += ch;
             else if (FALSE_VALUES.has(v)) {
-              if (!f.name.startsWith('no-')) tail = [`--no-${f.name}`];
+              if (!f.name.startsWith('no-') && f.name !== 'help') tail = [`--no-${f.name}`];
             } else throw invalidArgument(f, v, `strconv.ParseBool: parsing ${JSON.stringify(v)}: invalid syntax`);
             break;
           }
@@ -162,7 +163,8 @@ function translateCommanderError(e: CommanderError, argv: string[]): string {
   return e.message.replace(/^error: /, '');
 }
 
-export type ParseOutcome = { kind: 'ok'; parsed: ParsedArgs } | { kind: 'help' };
+/** `warning`: docker's deprecation notice for `-h` (use --help), printed on stderr. */
+export type ParseOutcome = { kind: 'ok'; parsed: ParsedArgs } | { kind: 'help'; warning?: string };
 
 /** Parses `argv` (after the command name) per `spec`; throws StatusError as docker would. */
 export function parseCommand(spec: CommandSpec, argv: string[], inv: Invocation, bin: string): ParseOutcome {
@@ -181,7 +183,10 @@ export function parseCommand(spec: CommandSpec, argv: string[], inv: Invocation,
   cmd.allowExcessArguments(true);
   cmd.argument('[args...]');
   if (spec.interspersed === false) cmd.enablePositionalOptions().passThroughOptions();
-  cmd.addOption(new Option(spec.flags.some((f) => f.short === 'h') ? '--help' : '-h, --help'));
+  // run/create list --help among their flags (docker adds it there, -h being --hostname).
+  if (!spec.flags.some((f) => f.name === 'help')) {
+    cmd.addOption(new Option(spec.flags.some((f) => f.short === 'h') ? '--help' : '-h, --help'));
+  }
 
   interface Binding {
     spec: FlagSpec;
@@ -204,7 +209,7 @@ export function parseCommand(spec: CommandSpec, argv: string[], inv: Invocation,
     }
     cmd.addOption(opt);
     bindings.push({ spec: f, attr: opt.attributeName(), negate: opt.negate });
-    if (f.type === 'bool' && !f.name.startsWith('no-')) cmd.addOption(new Option(`--no-${f.name}`).hideHelp());
+    if (f.type === 'bool' && !f.name.startsWith('no-') && f.name !== 'help') cmd.addOption(new Option(`--no-${f.name}`).hideHelp());
   }
   cmd.action(() => undefined);
 
@@ -217,7 +222,10 @@ export function parseCommand(spec: CommandSpec, argv: string[], inv: Invocation,
   }
 
   const raw = cmd.opts<Record<string, unknown>>();
-  if (raw['help'] === true) return { kind: 'help' };
+  if (raw['help'] === true) {
+    const usedShort = !spec.flags.some((f) => f.short === 'h') && pre.some((t) => /^-[^-]*h/.test(t));
+    return usedShort ? { kind: 'help', warning: 'Flag shorthand -h has been deprecated, use --help' } : { kind: 'help' };
+  }
 
   const values = new Map<string, FlagValue>();
   const changed = new Set<string>();

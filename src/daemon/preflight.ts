@@ -46,10 +46,12 @@ export async function preflight(runtimeName: string): Promise<HostTools> {
     missing.push('conmon not found on PATH');
     packages.push('conmon');
   }
-  for (const tool of ['mount', 'umount', 'mountpoint']) {
+  // Layer unpacking makes device nodes and whiteouts with GNU tar and sets xattrs with setfattr.
+  const tools: [string, string][] = [['mount', 'mount'], ['umount', 'mount'], ['tar', 'tar'], ['setfattr', 'attr']];
+  for (const [tool, pkg] of tools) {
     if (!(await findExecutable(tool))) {
       missing.push(`${tool} not found`);
-      packages.push('mount');
+      packages.push(pkg);
     }
   }
   const fs = await readFile('/proc/filesystems', 'utf8').catch(() => '');

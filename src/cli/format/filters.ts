@@ -47,7 +47,11 @@ export function writeFormatted(
   else if (format === 'json') body = '{{json .}}';
   body = body.trim().replace(/\\t/g, '\t').replace(/\\n/g, '\n');
   let out = '';
-  for (const row of rows) out += `${renderTemplate(body, row)}\n`;
+  for (const row of rows) {
+    // Go marshals these contexts as maps: keys sorted.
+    const sorted = Object.fromEntries(Object.keys(row).sort().map((k) => [k, row[k]]));
+    out += `${renderTemplate(body, sorted)}\n`;
+  }
   if (!isTable) return out;
   const tw = new Tabwriter(DOCKER_TABLE);
   tw.write(renderTemplate(body, headers));

@@ -340,7 +340,7 @@ export function parsePortSpecs(specs: string[]): {
       containerPart = parts[parts.length - 1] as string;
     }
     const slash = containerPart.indexOf('/');
-    let containerPort = slash >= 0 ? containerPart.slice(0, slash) : containerPart;
+    const containerPort = slash >= 0 ? containerPart.slice(0, slash) : containerPart;
     let proto = slash >= 0 ? containerPart.slice(slash + 1) : '';
     if (containerPort === '') proto = '';
     else if (proto === '') proto = 'tcp';

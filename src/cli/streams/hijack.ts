@@ -100,7 +100,7 @@ export class HijackedIOStreamer {
    * ends). Rejects with DetachError on the detach sequence.
    */
   async stream(): Promise<void> {
-    const { conn, stdin, stdout, stderr, tty } = this.o;
+    const { stdin, stdout, stderr, tty } = this.o;
     if (stdin !== undefined && tty && stdin.isTTY && typeof stdin.setRawMode === 'function') {
       stdin.setRawMode(true);
       this.rawSet = true;
@@ -128,9 +128,9 @@ export class HijackedIOStreamer {
 
   private beginOutput(): Promise<void> {
     const { conn, stdout, stderr, tty } = this.o;
+    // The daemon dropping the connection ends the output; our own stdout failing does not.
     const swallowReset = (e: unknown): void => {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ECONNRESET' && code !== 'EPIPE') throw e;
+      if ((e as NodeJS.ErrnoException).code !== 'ECONNRESET') throw e;
     };
     if (tty && stdout !== undefined) {
       return (async () => {

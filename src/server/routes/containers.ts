@@ -56,7 +56,9 @@ function multiplexed(ctx: Ctx): boolean {
 function filterContainers(list: ContainerRecord[], ctx: Ctx): ContainerRecord[] {
   const f = parseFilters(ctx.query.get('filters'));
   checkFilterKeys(f, ['id', 'name', 'status', 'label', 'exited', 'ancestor', 'before', 'since', 'network', 'health', 'is-task', 'volume', 'publish', 'expose', 'isolation']);
-  const all = boolParam(ctx.query, 'all');
+  const limit = intParam(ctx.query, 'limit');
+  // As Docker: a limit (`ps -n N`, `ps -l`) covers stopped containers too.
+  const all = boolParam(ctx.query, 'all') || (limit !== undefined && limit > 0);
   let out = list;
   const status = f.get('status');
   if (status) {
@@ -79,7 +81,6 @@ function filterContainers(list: ContainerRecord[], ctx: Ctx): ContainerRecord[] 
   if (labels) out = out.filter((c) => matchLabels(labels, c.Config.Labels));
   const ancestors = f.get('ancestor');
   if (ancestors) out = out.filter((c) => ancestors.some((a) => c.Config.Image === a || c.Image === a || c.Image.startsWith(`sha256:${a}`)));
-  const limit = intParam(ctx.query, 'limit');
   if (limit !== undefined && limit > 0) out = out.slice(0, limit);
   return out;
 }

@@ -278,7 +278,10 @@ describe('applyLayer', { skip: !isRoot && 'needs root' }, () => {
         [{ name: 'c', type: 'symlink', linkname: 'b/x' }],
         [{ name: 'dev', type: 'char', devmajor: 1, devminor: 3 }],
         [{ name: 'dev', type: 'file' }, 'not a device'],
+        [{ name: 'fifo', type: 'fifo', xattrs: new Map([['trusted.f', Buffer.from('1')]]) }],
+        [{ name: 'fifo', type: 'link', linkname: 'b/x' }],
       ]));
+      assert.equal(lstatSync(join(d, 'fifo')).ino, lstatSync(join(d, 'b/x')).ino);
       assert.equal(readFileSync(join(d, 'a'), 'utf8'), 'now a file');
       assert.equal(lstatSync(join(d, 'b')).mode & 0o7777, 0o750);
       assert.equal(readFileSync(join(d, 'b/x'), 'utf8'), 'x');

@@ -15,9 +15,12 @@ export const spec: CommandSpec = {
   aliases: ['container create', 'create'],
   interspersed: false,
   args: { kind: 'min', n: 1 },
-  flags: containerFlags().map((f) =>
-    f.name === 'pull' ? { ...f, usage: 'Pull image before creating ("always", "|missing", "never")' } : f,
-  ),
+  flags: [
+    ...containerFlags().map((f) =>
+      f.name === 'pull' ? { ...f, usage: 'Pull image before creating ("always", "|missing", "never")' } : f,
+    ),
+    { name: 'help', type: 'bool', usage: 'Print usage' },
+  ],
 };
 
 export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {

@@ -5,7 +5,8 @@
  * container's status. `-d` prints the full ID. Errors: 125 for daemon/usage
  * problems, 126/127 when the command cannot be run.
  */
-import type { CommandSpec, Invocation, ParsedArgs } from '../../command.js';
+import type { CommandSpec, ParsedArgs } from '../../command.js';
+import type { WaitHandle } from '../../../client/engineClient.js';
 import type { CliContext } from '../../context.js';
 import { StatusError, errorText, toRunStatusError, withHelp } from '../../errors.js';
 import { createContainer } from '../../flows/createContainer.js';
@@ -23,12 +24,13 @@ export const spec: CommandSpec = {
     ...containerFlags(),
     { name: 'detach', short: 'd', type: 'bool', usage: 'Run container in background and print container ID' },
     { name: 'detach-keys', type: 'string', usage: 'Override the key sequence for detaching a container' },
+    { name: 'help', type: 'bool', usage: 'Print usage' },
     { name: 'sig-proxy', type: 'bool', usage: 'Proxy received signals to the process', default: true },
   ],
 };
 
 /** Waits for the container per docker's waitExitOrRemoved; never rejects (125 on failure). */
-function waitStatus(ctx: CliContext, wait: ReturnType<CliContext['client']['containerWait']>): Promise<number> {
+function waitStatus(ctx: CliContext, wait: WaitHandle): Promise<number> {
   return wait.result.then(
     (r) => {
       if (r.Error && r.Error.Message) {
@@ -146,8 +148,7 @@ export async function runContainer(ctx: CliContext, p: ParsedArgs, cfg: Containe
   }
 }
 
-export async function run(ctx: CliContext, p: ParsedArgs, inv: Invocation): Promise<number> {
-  void inv;
+export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
   const [image, ...args] = p.args as [string, ...string[]];
   let cfg: ContainerConfigResult;
   try {

@@ -8,7 +8,6 @@ import { CLI_VERSION, type CliContext } from '../../context.js';
 import { DaemonUnreachableError } from '../../../client/errors.js';
 import type { SystemInfo } from '../../../client/types.js';
 import { StatusError, errorText } from '../../errors.js';
-import { renderTemplate } from '../../format/template.js';
 import { bytesSize } from '../../format/units.js';
 
 export const spec: CommandSpec = {
@@ -119,6 +118,7 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
       ServerErrors: serverErr !== undefined ? [serverErr] : undefined,
     };
     if (connErr !== undefined) throw connErr;
+    const { renderTemplate } = await import('../../format/template.js');
     try {
       ctx.out(`${renderTemplate(format === 'json' ? '{{json .}}' : format, data)}\n`);
     } catch (e) {

@@ -6,7 +6,6 @@
 import type { CommandSpec, ParsedArgs } from '../../command.js';
 import { CLI_VERSION, type CliContext } from '../../context.js';
 import { Tabwriter } from '../../format/tabwriter.js';
-import { renderTemplate } from '../../format/template.js';
 import { MAX_API_VERSION } from '../../../client/engineClient.js';
 import type { ComponentVersion, SystemVersion } from '../../../client/types.js';
 import { StatusError } from '../../errors.js';
@@ -142,6 +141,8 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
     ctx.out(renderVersion(client, server));
   } else {
     const data = { Client: client, Server: server ?? null };
+    // The template engine is loaded only when a format is asked for.
+    const { renderTemplate } = await import('../../format/template.js');
     try {
       ctx.out(`${renderTemplate(format === 'json' ? '{{json .}}' : format, data)}\n`);
     } catch (e) {
