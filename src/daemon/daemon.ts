@@ -14,6 +14,10 @@ import { openDatabase, type Db } from '../metadata/db.js';
 import { ContentStore } from '../content/contentStore.js';
 import { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
 import { ImageStore } from '../images/imageStore.js';
+import { ImagePuller } from '../images/puller.js';
+import { LayerUnpacker } from '../images/layerUnpacker.js';
+import { ImagePusher } from '../images/pusher.js';
+import { DistributionService } from '../images/distributionService.js';
 import { ContainerStore } from '../containers/containerStore.js';
 import { ContainerService } from '../containers/containerService.js';
 import { EventBus } from '../events/eventBus.js';
@@ -21,6 +25,7 @@ import { ConmonRuntime } from '../runtime/conmonRuntime.js';
 import { Router } from '../server/router.js';
 import { systemRoutes } from '../server/routes/system.js';
 import { containerRoutes } from '../server/routes/containers.js';
+import { execRoutes } from '../server/routes/exec.js';
 import { imageRoutes } from '../server/routes/images.js';
 import { familiarString, parseNormalizedNamed } from '../reference/index.js';
 import { DataRootLock } from './lock.js';
@@ -34,6 +39,7 @@ export interface DaemonConfig {
   socket: string;
   runtime: string;
   cgroupParent: string;
+  insecureRegistries: string[];
 }
 
 export class Daemon {
@@ -77,6 +83,12 @@ export class Daemon {
     const snapshots = new OverlaySnapshotter(join(root, 'snapshots'), this.db);
     await snapshots.init();
     const images = new ImageStore(this.db, content, snapshots);
+    const registryOptions = { insecureRegistries: this.cfg.insecureRegistries };
+    const distribution = new DistributionService(
+      new ImagePuller(images, content, new LayerUnpacker(content, snapshots), registryOptions),
+      new ImagePusher(images, content, this.db, registryOptions),
+      registryOptions,
+    );
     const events = new EventBus();
     const runtime = new ConmonRuntime({
       runc: runcPath,
@@ -121,7 +133,8 @@ export class Daemon {
     const router = new Router([
       ...systemRoutes(system),
       ...containerRoutes(containers, imageName),
-      ...imageRoutes(images, (id) => containers.usingImage(id)),
+      ...execRoutes(containers.execs),
+      ...imageRoutes(images, (id) => containers.usingImage(id), distribution),
     ]);
     const server = createServer((req, res) => {
       void router.dispatch(req, res);

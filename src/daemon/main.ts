@@ -13,6 +13,10 @@ function socketPath(host: string): string {
   throw new Error(`unsupported host "${host}": only unix:// sockets are supported`);
 }
 
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 async function main(): Promise<void> {
   const program = new Command('berthd')
     .description('berth daemon: a container engine speaking the Docker Engine API')
@@ -22,12 +26,28 @@ async function main(): Promise<void> {
     .option('--runtime <name>', 'OCI runtime: runc or crun', 'runc')
     .option('--cgroup-parent <path>', 'parent cgroup for containers', '/berth')
     .option('--log-level <level>', 'debug, info, warn, error or fatal', 'info')
+    .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable; loopback ones always are)', collect, [])
     .version('0.1.0', '-v, --version')
     .parse(process.argv);
-  const o = program.opts<{ dataRoot: string; execRoot: string; host: string; runtime: string; cgroupParent: string; logLevel: string }>();
+  const o = program.opts<{
+    dataRoot: string;
+    execRoot: string;
+    host: string;
+    runtime: string;
+    cgroupParent: string;
+    logLevel: string;
+    insecureRegistry: string[];
+  }>();
   const log = pino({ level: o.logLevel, base: { pid: process.pid } }, pino.destination(2));
   const daemon = new Daemon(
-    { dataRoot: o.dataRoot, execRoot: o.execRoot, socket: socketPath(o.host), runtime: o.runtime, cgroupParent: o.cgroupParent },
+    {
+      dataRoot: o.dataRoot,
+      execRoot: o.execRoot,
+      socket: socketPath(o.host),
+      runtime: o.runtime,
+      cgroupParent: o.cgroupParent,
+      insecureRegistries: o.insecureRegistry,
+    },
     log,
   );
   try {

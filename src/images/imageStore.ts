@@ -27,6 +27,8 @@ export interface ImageRecord {
   lastTagTime: string | null;
   /** Normalised references ("docker.io/library/busybox:latest"). */
   tags: string[];
+  /** Where it was pulled from or pushed to ("docker.io/library/busybox@sha256:…"). */
+  repoDigests: string[];
 }
 
 interface ImageRow {
@@ -36,6 +38,7 @@ interface ImageRow {
   size: number;
   config: string;
   last_tag_time: string | null;
+  repo_digests: string;
 }
 
 export interface ImportOptions {
@@ -72,6 +75,7 @@ export class ImageStore {
       config: JSON.parse(row.config) as ImageConfig,
       lastTagTime: row.last_tag_time,
       tags,
+      repoDigests: JSON.parse(row.repo_digests) as string[],
     };
   }
 
@@ -107,6 +111,14 @@ export class ImageStore {
     } catch {
       ref = null;
     }
+    if (ref && ref.digest !== undefined) {
+      const want = JSON.stringify(`${ref.domain}/${ref.path}@${ref.digest}`);
+      const row = this.db.prepare('SELECT id FROM images WHERE instr(repo_digests, ?) > 0 LIMIT 1').get(want) as { id: string } | undefined;
+      if (row) {
+        const rec = this.getById(row.id);
+        if (rec) return rec;
+      }
+    }
     if (ref && ref.digest === undefined) {
       const row = this.db.prepare('SELECT image_id FROM image_tags WHERE ref = ?').get(referenceString(ref)) as
         | { image_id: string }
@@ -128,8 +140,19 @@ export class ImageStore {
     throw new NotFoundError(`No such image: ${ref && !idMatch && !prefix ? familiarString(ref) : trimmed}`);
   }
 
-  /** Commit-point for a new image: blobs are already stored, snapshots committed. */
-  private register(config: ImageConfig, configDigest: Digest, manifestDigest: Digest, size: number, ref?: Reference): void {
+  /**
+   * Commit-point for a new image: its blobs are stored and its snapshots
+   * committed before this makes it visible, in one transaction.
+   */
+  register(
+    config: ImageConfig,
+    configDigest: Digest,
+    manifestDigest: Digest,
+    size: number,
+    blobs: readonly Digest[],
+    ref?: Reference,
+    repoDigest?: string,
+  ): void {
     const now = new Date().toISOString();
     this.db.transaction(() => {
       this.db
@@ -138,8 +161,20 @@ export class ImageStore {
             'ON CONFLICT(id) DO NOTHING',
         )
         .run(configDigest, manifestDigest, config.created ?? now, size, JSON.stringify(config), ref ? now : null);
-      if (ref) this.setTag(referenceString(withDefaultTag(ref)), configDigest, now);
+      const addBlob = this.db.prepare('INSERT OR IGNORE INTO image_blobs (image_id, digest) VALUES (?, ?)');
+      for (const b of new Set([configDigest, manifestDigest, ...blobs])) addBlob.run(configDigest, b);
+      if (repoDigest) this.addRepoDigest(configDigest, repoDigest);
+      if (ref && ref.tag !== undefined) this.setTag(referenceString(ref), configDigest, now);
+      else if (ref && ref.digest === undefined) this.setTag(referenceString(withDefaultTag(ref)), configDigest, now);
     })();
+  }
+
+  addRepoDigest(imageId: string, repoDigest: string): void {
+    const row = this.db.prepare('SELECT repo_digests FROM images WHERE id = ?').get(imageId) as { repo_digests: string } | undefined;
+    if (!row) return;
+    const list = JSON.parse(row.repo_digests) as string[];
+    if (!list.includes(repoDigest)) list.push(repoDigest);
+    this.db.prepare('UPDATE images SET repo_digests = ? WHERE id = ?').run(JSON.stringify(list), imageId);
   }
 
   private setTag(ref: string, imageId: string, now: string): void {
@@ -221,10 +256,26 @@ export class ImageStore {
     };
     const manBlob = await this.content.put(Buffer.from(JSON.stringify(manifest)));
     const size = layers.reduce((n, l) => n + l.size, 0);
-    this.register(config, cfgBlob.digest, manBlob.digest, size, ref);
+    this.register(config, cfgBlob.digest, manBlob.digest, size, layers.map((l) => l.digest), ref);
     const rec = this.getById(cfgBlob.digest);
     if (!rec) throw new Error('image vanished after registration');
     return rec;
+  }
+
+  /** The image a tagged reference names now, if any. */
+  resolveTagged(ref: Reference): ImageRecord | null {
+    if (ref.tag === undefined) return null;
+    const row = this.db.prepare('SELECT image_id FROM image_tags WHERE ref = ?').get(referenceString(ref)) as { image_id: string } | undefined;
+    return row ? this.getById(row.image_id) : null;
+  }
+
+  /** Whether any registered image needs blob `digest`. */
+  blobInUse(digest: string): boolean {
+    return this.db.prepare('SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1').get(digest) !== undefined;
+  }
+
+  private blobsOf(imageId: string): Digest[] {
+    return (this.db.prepare('SELECT digest FROM image_blobs WHERE image_id = ?').all(imageId) as { digest: Digest }[]).map((r) => r.digest);
   }
 
   /** Snapshot key of the image's top layer, or null for an image with no layers. */
@@ -286,18 +337,12 @@ export class ImageStore {
 
   /** Drops the record, then every blob and snapshot no other image needs. */
   private async deleteImage(img: ImageRecord): Promise<void> {
+    const blobs = this.blobsOf(img.id);
     this.db.prepare('DELETE FROM images WHERE id = ?').run(img.id);
-    const others = this.list();
-    const keepBlobs = new Set<string>();
     const keepSnaps = new Set<string>();
-    for (const o of others) {
-      keepBlobs.add(o.id);
-      keepBlobs.add(o.manifestDigest);
-      for (const d of o.config.rootfs.diff_ids) keepBlobs.add(d);
-      for (const c of chainIds(o.config.rootfs.diff_ids)) keepSnaps.add(c);
-    }
-    for (const d of [img.id, img.manifestDigest, ...img.config.rootfs.diff_ids]) {
-      if (!keepBlobs.has(d)) await this.content.delete(d as Digest);
+    for (const o of this.list()) for (const c of chainIds(o.config.rootfs.diff_ids)) keepSnaps.add(c);
+    for (const d of blobs) {
+      if (!this.blobInUse(d)) await this.content.delete(d);
     }
     const chain = chainIds(img.config.rootfs.diff_ids).reverse();
     for (const c of chain) {

@@ -3,8 +3,11 @@
  * Owns the schema and its migrations; every other module goes through the
  * typed stores built on it. Never stores blobs: those live in the content store.
  *
- * Schema (version 1):
- *   images(id PK = config digest, manifest_digest, created, size, config JSON, last_tag_time)
+ * Schema (version 4):
+ *   images(id PK = config digest, manifest_digest, created, size, config JSON, last_tag_time,
+ *          repo_digests JSON array of "name@digest")
+ *   image_blobs(image_id → images, digest): the blobs each image needs
+ *   layer_compressions(diff_id, media_type → digest, size): how a local layer was pushed
  *   image_tags(ref PK = normalised reference "docker.io/library/busybox:latest", image_id → images)
  *   snapshots(key PK, dir UNIQUE, parent → snapshots.key, kind 'active'|'committed', link, size, created)
  *   containers(id PK, name UNIQUE, image_id, created, doc JSON)  — doc is the whole container record
@@ -45,6 +48,29 @@ const MIGRATIONS: readonly string[] = [
      doc TEXT NOT NULL
    );
    CREATE INDEX containers_image ON containers(image_id);`,
+  // v2: where an image came from ("docker.io/library/busybox@sha256:…"), as Docker's RepoDigests.
+  `ALTER TABLE images ADD COLUMN repo_digests TEXT NOT NULL DEFAULT '[]';`,
+  // v3: every blob an image needs (index, manifest, config, layers as stored), so deletion
+  // and failed pulls know exactly which blobs are no longer anyone's.
+  `CREATE TABLE image_blobs (
+     image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE,
+     digest TEXT NOT NULL,
+     PRIMARY KEY (image_id, digest)
+   );
+   CREATE INDEX image_blobs_digest ON image_blobs(digest);
+   INSERT OR IGNORE INTO image_blobs (image_id, digest) SELECT id, id FROM images;
+   INSERT OR IGNORE INTO image_blobs (image_id, digest) SELECT id, manifest_digest FROM images;
+   INSERT OR IGNORE INTO image_blobs (image_id, digest)
+     SELECT images.id, j.value FROM images, json_each(json_extract(images.config, '$.rootfs.diff_ids')) AS j;`,
+  // v4: the compressed form a local layer was pushed as, so a later push can ask the
+  // registry for that digest instead of compressing again.
+  `CREATE TABLE layer_compressions (
+     diff_id TEXT NOT NULL,
+     media_type TEXT NOT NULL,
+     digest TEXT NOT NULL,
+     size INTEGER NOT NULL,
+     PRIMARY KEY (diff_id, media_type)
+   );`,
 ];
 
 /** Opens (creating if needed) the database and brings its schema up to date. */

@@ -101,14 +101,24 @@ export class OverlaySnapshotter {
     return this.mounts(key);
   }
 
-  /** Turns active snapshot `key` into committed snapshot `name`. */
-  commit(name: string, key: string, size: number): void {
+  /**
+   * Turns active snapshot `key` into committed snapshot `name`. `parent`
+   * re-parents it: a layer can be unpacked on its own (its directory does not
+   * depend on the layers below) and put on its chain at commit, which lets a
+   * pull unpack layers in parallel.
+   */
+  commit(name: string, key: string, size: number, parent?: string | null): void {
     this.db.transaction(() => {
       const r = this.row(key);
       if (!r) throw new NotFoundError(`snapshot ${key} does not exist`);
       if (r.kind !== 'active') throw new InvalidArgumentError(`snapshot ${key} is not active`);
       if (this.row(name)) throw new ConflictError(`snapshot ${name} already exists`);
-      this.db.prepare("UPDATE snapshots SET key = ?, kind = 'committed', size = ? WHERE key = ?").run(name, size, key);
+      if (parent !== undefined && parent !== null) {
+        const p = this.row(parent);
+        if (!p || p.kind !== 'committed') throw new InvalidArgumentError(`parent snapshot ${parent} is not committed`);
+      }
+      const newParent = parent === undefined ? r.parent : parent;
+      this.db.prepare("UPDATE snapshots SET key = ?, kind = 'committed', size = ?, parent = ? WHERE key = ?").run(name, size, newParent, key);
     })();
     // The work dir is only for active overlay uppers; committed layers never get one mounted.
   }

@@ -5,15 +5,73 @@
  */
 import { InvalidArgumentError, NotFoundError, NotImplementedError, messageOf } from '../../errdefs/errors.js';
 import type { ImageRecord, ImageStore } from '../../images/imageStore.js';
-import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag } from '../../reference/index.js';
+import { familiarString, joinTagOrDigest, parseNormalizedNamed, withDefaultTag, type Reference } from '../../reference/index.js';
+import { parsePlatform } from '../../oci/platform.js';
+import { decodeRegistryAuth } from '../../distribution/credentials.js';
+import type { PullOptions } from '../../images/puller.js';
+import type { PushOptions } from '../../images/pusher.js';
+import type { AuthConfig } from '../../distribution/credentials.js';
+import type { Progress, ProgressMessage } from '../../images/progress.js';
 import { boolParam, checkFilterKeys, matchLabels, parseFilters } from '../filters.js';
 import { del, get, post, type Ctx, type Route, COMMON_HEADERS } from '../router.js';
 import { jsonLine } from '../streams.js';
+import type { Readable, Writable } from 'node:stream';
 
 export type ImageBackend = Pick<ImageStore, 'list' | 'resolve' | 'importTar' | 'tag' | 'remove'>;
 
+export interface ImageArchiveBackend {
+  /**
+   * Checks `names` (404 for an unknown one, before anything is written) and
+   * returns the writer of their `docker save` tar.
+   */
+  prepareSave(names: string[], opts: { platform?: string }): Promise<(out: Writable, signal: AbortSignal) => Promise<void>>;
+  /** `docker load` of a docker-save or OCI-layout tar; every blob verified. */
+  load(body: Readable, opts: { quiet: boolean; signal: AbortSignal; progress: Progress }): Promise<void>;
+}
+
+export interface DistributionBackend {
+  pull(ref: Reference, opts: PullOptions): Promise<ImageRecord>;
+  push(ref: Reference, opts: PushOptions): Promise<void>;
+  login(auth: AuthConfig): Promise<void>;
+}
+
+/**
+ * Streams progress as Docker does: the status line waits for the first
+ * message, so a failure before any progress is a plain HTTP error (the docker
+ * CLI reads 404s there); a failure after it is an `errorDetail` message.
+ */
+async function progressStream(ctx: Ctx, work: (progress: Progress) => Promise<void>): Promise<void> {
+  let started = false;
+  const send = (m: ProgressMessage | { errorDetail: { message: string }; error: string }): void => {
+    if (!started) {
+      started = true;
+      ctx.res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
+    }
+    ctx.res.write(jsonLine(m));
+  };
+  try {
+    await work(send);
+  } catch (e) {
+    if (!started) throw e;
+    send({ errorDetail: { message: messageOf(e) }, error: messageOf(e) });
+  }
+  if (!started) ctx.res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
+  ctx.res.end();
+}
+
+function headerValue(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
 function repoTags(img: ImageRecord): string[] {
   return img.tags.map((t) => familiarString(parseNormalizedNamed(t)));
+}
+
+function repoDigests(img: ImageRecord): string[] {
+  return img.repoDigests.map((d) => {
+    const at = d.indexOf('@');
+    return `${familiarString(parseNormalizedNamed(d.slice(0, at)))}${d.slice(at)}`;
+  });
 }
 
 function summary(img: ImageRecord, containers: number): Record<string, unknown> {
@@ -21,7 +79,7 @@ function summary(img: ImageRecord, containers: number): Record<string, unknown> 
     Id: img.id,
     ParentId: '',
     RepoTags: repoTags(img),
-    RepoDigests: [],
+    RepoDigests: repoDigests(img),
     Created: Math.floor(Date.parse(img.created) / 1000),
     Size: img.size,
     SharedSize: -1,
@@ -35,7 +93,7 @@ function inspect(img: ImageRecord): Record<string, unknown> {
   return {
     Id: img.id,
     RepoTags: repoTags(img),
-    RepoDigests: [],
+    RepoDigests: repoDigests(img),
     Parent: '',
     Comment: img.config.history?.[img.config.history.length - 1]?.comment ?? '',
     Created: img.created,
@@ -86,7 +144,27 @@ function history(img: ImageRecord): Record<string, unknown>[] {
   return out.reverse();
 }
 
-export function imageRoutes(b: ImageBackend, containersUsing: (imageId: string) => string[]): Route[] {
+export function imageRoutes(
+  b: ImageBackend,
+  containersUsing: (imageId: string) => string[],
+  dist?: DistributionBackend,
+  archive?: ImageArchiveBackend,
+): Route[] {
+  const save = async (ctx: Ctx, names: string[]): Promise<void> => {
+    if (!archive) throw new NotImplementedError('saving images is not available');
+    if (names.length === 0) throw new InvalidArgumentError('no images to save');
+    const platform = ctx.query.get('platform');
+    const write = await archive.prepareSave(names, platform ? { platform } : {});
+    ctx.res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/x-tar' });
+    await write(ctx.res, ctx.signal);
+    ctx.res.end();
+  };
+  const load = async (ctx: Ctx): Promise<void> => {
+    if (!archive) throw new NotImplementedError('loading images is not available');
+    const quiet = boolParam(ctx.query, 'quiet');
+    await progressStream(ctx, (progress) => archive.load(ctx.req, { quiet, signal: ctx.signal, progress }));
+  };
+
   const listImages = (ctx: Ctx): void => {
     const f = parseFilters(ctx.query.get('filters'));
     checkFilterKeys(f, ['dangling', 'label', 'before', 'since', 'reference', 'until']);
@@ -110,8 +188,19 @@ export function imageRoutes(b: ImageBackend, containersUsing: (imageId: string) 
     const q = ctx.query;
     const fromSrc = q.get('fromSrc');
     if (fromSrc === null) {
-      if (q.get('fromImage')) throw new NotImplementedError('pulling images from a registry is not implemented yet');
-      throw new InvalidArgumentError('one of fromImage or fromSrc is required');
+      const fromImage = q.get('fromImage');
+      if (!fromImage) throw new InvalidArgumentError('one of fromImage or fromSrc is required');
+      if (!dist) throw new NotImplementedError('pulling images is not available');
+      const tag = q.get('tag') ?? '';
+      const ref = tag ? joinTagOrDigest(fromImage, tag) : withDefaultTag(parseNormalizedNamed(fromImage));
+      const platform = parsePlatform(q.get('platform'));
+      const auth = decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth']));
+      await progressStream(ctx, async (progress) => {
+        const opts: PullOptions = { platform, progress, signal: ctx.signal };
+        if (auth) opts.auth = auth;
+        await dist.pull(ref, opts);
+      });
+      return;
     }
     if (fromSrc !== '-') throw new NotImplementedError('importing from a URL is not implemented; send the tar in the body (fromSrc=-)');
     const repo = q.get('repo') ?? '';
@@ -153,6 +242,7 @@ export function imageRoutes(b: ImageBackend, containersUsing: (imageId: string) 
     const name = m[1] as string;
     const action = m[2];
     if (method === 'GET' && action === 'json') return ctx.json(200, inspect(b.resolve(name)));
+    if (method === 'GET' && action === 'get') return save(ctx, [name]);
     if (method === 'GET' && action === 'history') return ctx.json(200, history(b.resolve(name)));
     if (method === 'POST' && action === 'tag') {
       const repo = ctx.query.get('repo') ?? '';
@@ -165,16 +255,46 @@ export function imageRoutes(b: ImageBackend, containersUsing: (imageId: string) 
         throw new InvalidArgumentError(messageOf(e));
       }
       b.tag(name, target);
-      void referenceString;
       ctx.noContent(201);
       return;
     }
-    if (method === 'POST' && action === 'push') throw new NotImplementedError('pushing images is not implemented yet');
+    if (method === 'POST' && action === 'push') {
+      if (!dist) throw new NotImplementedError('pushing images is not available');
+      const tag = ctx.query.get('tag') ?? '';
+      let ref: Reference;
+      try {
+        ref = parseNormalizedNamed(tag ? `${name}:${tag}` : name);
+      } catch (e) {
+        throw new InvalidArgumentError(messageOf(e));
+      }
+      const authHeader = headerValue(ctx.req.headers['x-registry-auth']);
+      const auth = decodeRegistryAuth(authHeader);
+      await progressStream(ctx, async (progress) => {
+        const opts: PushOptions = { progress, signal: ctx.signal };
+        if (auth) opts.auth = auth;
+        await dist.push(ref, opts);
+      });
+      return;
+    }
     throw new NotFoundError('page not found');
   };
 
+  const login = async (ctx: Ctx): Promise<void> => {
+    if (!dist) throw new NotImplementedError('registry login is not available');
+    const body = (await ctx.readJson()) as Record<string, unknown>;
+    const auth: AuthConfig = {};
+    for (const k of ['username', 'password', 'serveraddress', 'identitytoken', 'registrytoken'] as const) {
+      if (typeof body[k] === 'string' && body[k] !== '') auth[k] = body[k] as string;
+    }
+    await dist.login(auth);
+    ctx.json(200, { Status: 'Login Succeeded', IdentityToken: '' });
+  };
+
   return [
+    post('/auth', login),
     get('/images/json', listImages),
+    get('/images/get', (ctx) => save(ctx, ctx.query.getAll('names'))),
+    post('/images/load', load),
     post('/images/create', create),
     get('/images/*', byName),
     post('/images/*', byName),

@@ -1,0 +1,345 @@
+/**
+ * distribution/registryClient: one registry host's HTTP API (OCI
+ * Distribution v1.1) on undici: endpoint choice (HTTPS, plain HTTP for
+ * loopback and insecure registries, mirrors), the auth dance (Bearer token
+ * per scope, Basic), manifests and blobs with size limits, and uploads.
+ * Verifies nothing about content itself; callers verify digests as they read.
+ */
+import { Agent, request, type Dispatcher } from 'undici';
+import type { Readable } from 'node:stream';
+import { InvalidArgumentError, NotFoundError, SystemError, UnauthorizedError, UnavailableError, ForbiddenError } from '../errdefs/errors.js';
+import { parseChallenges, type Challenge } from './challenge.js';
+import type { AuthConfig } from './credentials.js';
+import { MAX_ERROR_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES } from './limits.js';
+import { MediaType } from '../oci/image.js';
+
+type Res = Dispatcher.ResponseData<unknown>;
+type ReqOpts = NonNullable<Parameters<typeof request>[1]>;
+
+export const MANIFEST_ACCEPT = [
+  MediaType.OciIndex,
+  MediaType.OciManifest,
+  MediaType.DockerManifestList,
+  MediaType.DockerManifest,
+].join(', ');
+
+export interface RegistryOptions {
+  /** Registries reached over plain HTTP besides loopback ones ("host:port" or CIDR-free host). */
+  insecureRegistries?: readonly string[];
+  /** Mirror base URLs per registry domain, tried in order before the registry itself (pulls only). */
+  mirrors?: Readonly<Record<string, readonly string[]>>;
+  userAgent?: string;
+}
+
+export interface FetchedManifest {
+  mediaType: string;
+  bytes: Buffer;
+  /** Docker-Content-Digest, when the registry sent one. */
+  digest?: string;
+}
+
+function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
+  return h === 'localhost' || /^127\./.test(h) || h === '::1';
+}
+
+/** The API base URL of a registry domain ("docker.io" is served at registry-1.docker.io). */
+export function registryBase(domain: string, opts: RegistryOptions): string {
+  const host = domain === 'docker.io' ? 'registry-1.docker.io' : domain;
+  const insecure = isLoopbackHost(host) || (opts.insecureRegistries ?? []).includes(domain);
+  return `${insecure ? 'http' : 'https'}://${host}`;
+}
+
+async function readLimited(body: Res['body'], max: number, what: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of body as AsyncIterable<Buffer>) {
+    n += c.length;
+    if (n > max) {
+      body.destroy();
+      throw new InvalidArgumentError(`${what} is larger than the ${max}-byte limit`);
+    }
+    chunks.push(c);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** The registry's own error text (`{"errors":[{code,message}]}`), for messages a user can act on. */
+async function errorText(res: Res): Promise<string> {
+  try {
+    const buf = await readLimited(res.body, MAX_ERROR_BYTES, 'error body');
+    const v = JSON.parse(buf.toString('utf8')) as { errors?: { code?: string; message?: string }[] };
+    const e = v.errors?.[0];
+    if (e) return `${(e.code ?? '').toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`.trim();
+    return buf.toString('utf8').slice(0, 200);
+  } catch {
+    return '';
+  }
+}
+
+interface TokenEntry {
+  token: string;
+  expires: number;
+}
+
+export class RegistryClient {
+  private readonly base: string;
+  private readonly dispatcher: Agent;
+  private challenge: Challenge | null = null;
+  private readonly tokens = new Map<string, TokenEntry>();
+
+  constructor(
+    readonly domain: string,
+    private readonly auth: AuthConfig | undefined,
+    private readonly opts: RegistryOptions = {},
+  ) {
+    this.base = registryBase(domain, opts);
+    this.dispatcher = new Agent({ connections: 8, pipelining: 1, connect: { timeout: 30_000 }, bodyTimeout: 120_000, headersTimeout: 60_000 });
+  }
+
+  async close(): Promise<void> {
+    await this.dispatcher.close();
+  }
+
+  private userAgent(): string {
+    return this.opts.userAgent ?? 'berth/0.1.0';
+  }
+
+  /** Authorization header for `scope`, from the last challenge seen. */
+  private async authorization(scope: string, signal?: AbortSignal): Promise<string | undefined> {
+    const ch = this.challenge;
+    if (!ch) return undefined;
+    if (ch.scheme === 'basic') {
+      if (!this.auth?.username) return undefined;
+      return `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password ?? ''}`).toString('base64')}`;
+    }
+    if (ch.scheme !== 'bearer') return undefined;
+    if (this.auth?.registrytoken) return `Bearer ${this.auth.registrytoken}`;
+    const cached = this.tokens.get(scope);
+    if (cached && cached.expires > Date.now()) return `Bearer ${cached.token}`;
+    const realm = ch.params['realm'];
+    if (!realm) throw new UnauthorizedError(`registry ${this.domain} asked for a bearer token without a realm`);
+    const url = new URL(realm);
+    if (ch.params['service']) url.searchParams.set('service', ch.params['service']);
+    if (scope) url.searchParams.set('scope', scope);
+    const headers: Record<string, string> = { 'user-agent': this.userAgent() };
+    if (this.auth?.username) {
+      headers['authorization'] = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password ?? ''}`).toString('base64')}`;
+    }
+    const reqOpts: ReqOpts = { method: 'GET', headers, dispatcher: this.dispatcher };
+    if (signal) reqOpts.signal = signal;
+    const res = await request(url, reqOpts);
+    if (res.statusCode === 401 || res.statusCode === 403) {
+      await res.body.dump();
+      throw new UnauthorizedError(`authentication to ${this.domain} failed: the token server answered ${res.statusCode}`);
+    }
+    if (res.statusCode !== 200) {
+      const why = await errorText(res);
+      throw new UnavailableError(`token server of ${this.domain} answered ${res.statusCode}${why ? `: ${why}` : ''}`);
+    }
+    const body = JSON.parse((await readLimited(res.body, MAX_TOKEN_BYTES, 'token response')).toString('utf8')) as {
+      token?: string;
+      access_token?: string;
+      expires_in?: number;
+    };
+    const token = body.token ?? body.access_token;
+    if (!token) throw new UnauthorizedError(`token server of ${this.domain} sent no token`);
+    const ttl = Math.max(60, body.expires_in ?? 60) * 1000;
+    this.tokens.set(scope, { token, expires: Date.now() + ttl - 10_000 });
+    return `Bearer ${token}`;
+  }
+
+  /**
+   * One API request with the auth dance: on 401 learn the challenge, get
+   * credentials for `scope`, retry once. Returns the response for any status.
+   */
+  async send(
+    method: string,
+    path: string,
+    scope: string,
+    extra: { headers?: Record<string, string>; body?: Readable | Buffer | string; signal?: AbortSignal; absolute?: string } = {},
+  ): Promise<Res> {
+    const url = extra.absolute ?? `${this.base}${path}`;
+    const attempt = async (): Promise<Res> => {
+      const headers: Record<string, string> = { 'user-agent': this.userAgent(), ...extra.headers };
+      const authz = await this.authorization(scope, extra.signal);
+      if (authz) headers['authorization'] = authz;
+      const reqOpts: ReqOpts = { method: method as Dispatcher.HttpMethod, headers, dispatcher: this.dispatcher };
+      if (extra.body !== undefined) reqOpts.body = extra.body;
+      if (extra.signal) reqOpts.signal = extra.signal;
+      try {
+        return await request(url, reqOpts);
+      } catch (e) {
+        if ((e as Error).name === 'AbortError') throw e;
+        throw new UnavailableError(`cannot reach registry ${this.domain} (${new URL(url).origin}): ${(e as Error).message}`, { cause: e });
+      }
+    };
+    let res = await attempt();
+    if (res.statusCode === 401 && !(extra.body && typeof extra.body === 'object' && 'pipe' in extra.body)) {
+      const header = res.headers['www-authenticate'];
+      const text = Array.isArray(header) ? header.join(', ') : header;
+      await res.body.dump();
+      const chs = text ? parseChallenges(text) : [];
+      const ch = chs.find((c) => c.scheme === 'bearer') ?? chs.find((c) => c.scheme === 'basic') ?? null;
+      if (!ch) throw new UnauthorizedError(`registry ${this.domain} refused the request (401) without a usable challenge`);
+      const had = this.challenge;
+      this.challenge = ch;
+      this.tokens.delete(scope);
+      if (had && had.scheme === ch.scheme && ch.scheme === 'basic') {
+        throw new UnauthorizedError(`unauthorized: authentication required for ${this.domain}`);
+      }
+      res = await attempt();
+    }
+    return res;
+  }
+
+  /** Learns the auth challenge up front (`GET /v2/`), so streamed uploads never need a retry. */
+  async ping(signal?: AbortSignal): Promise<void> {
+    const res = await this.send('GET', '/v2/', '', signal ? { signal } : {});
+    await res.body.dump();
+    if (res.statusCode === 401 && this.challenge?.scheme === 'basic') {
+      throw new UnauthorizedError(`unauthorized: authentication required for ${this.domain}`);
+    }
+    if (res.statusCode >= 500) throw new UnavailableError(`registry ${this.domain} answered ${res.statusCode} to /v2/`);
+  }
+
+  /**
+   * After ping(): makes the registry check the credentials (a Basic retry of
+   * /v2/, or a token request), throwing UnauthorizedError when they are wrong.
+   */
+  async checkCredentials(signal?: AbortSignal): Promise<void> {
+    if (!this.challenge) return;
+    if (!this.auth?.username && !this.auth?.registrytoken && !this.auth?.identitytoken) {
+      throw new UnauthorizedError(`unauthorized: no credentials for ${this.domain}`);
+    }
+    const res = await this.send('GET', '/v2/', '', signal ? { signal } : {});
+    await res.body.dump();
+    if (res.statusCode === 401 || res.statusCode === 403) throw new UnauthorizedError(`unauthorized: authentication required for ${this.domain}`);
+  }
+
+  async getManifest(repo: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    const path = `/v2/${repo}/manifests/${reference}`;
+    const res = await this.send('GET', path, `repository:${repo}:pull`, { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) });
+    if (res.statusCode === 200) {
+      const len = Number(res.headers['content-length'] ?? '0');
+      if (len > MAX_MANIFEST_BYTES) {
+        res.body.destroy();
+        throw new InvalidArgumentError(`manifest for ${repo}:${reference} is ${len} bytes, over the ${MAX_MANIFEST_BYTES}-byte limit`);
+      }
+      const bytes = await readLimited(res.body, MAX_MANIFEST_BYTES, `manifest for ${repo}:${reference}`);
+      const ct = String(res.headers['content-type'] ?? '').split(';')[0]?.trim() ?? '';
+      let mediaType = ct;
+      try {
+        const parsed = JSON.parse(bytes.toString('utf8')) as { mediaType?: string };
+        if (parsed.mediaType) mediaType = parsed.mediaType;
+      } catch {
+        throw new InvalidArgumentError(`manifest for ${repo}:${reference} is not valid JSON`);
+      }
+      const dcd = res.headers['docker-content-digest'];
+      const out: FetchedManifest = { mediaType, bytes };
+      if (typeof dcd === 'string') out.digest = dcd;
+      return out;
+    }
+    const why = await errorText(res);
+    return this.fail(res.statusCode, `manifest for ${repo}:${reference}`, why);
+  }
+
+  private fail(status: number, what: string, why: string): never {
+    if (status === 404) throw new NotFoundError(`${what} not found${why ? `: ${why}` : ''}`);
+    if (status === 401) throw new UnauthorizedError(`${what}: unauthorized${why ? `: ${why}` : ''}`);
+    if (status === 403) throw new ForbiddenError(`${what}: denied${why ? `: ${why}` : ''}`);
+    if (status >= 500) throw new UnavailableError(`${what}: registry ${this.domain} answered ${status}${why ? `: ${why}` : ''}`);
+    throw new SystemError(`${what}: registry ${this.domain} answered ${status}${why ? `: ${why}` : ''}`);
+  }
+
+  /** The blob's bytes as a stream (redirects to storage followed), from `offset`. */
+  async getBlob(repo: string, digest: string, signal?: AbortSignal): Promise<{ body: Readable; size: number }> {
+    let res = await this.send('GET', `/v2/${repo}/blobs/${digest}`, `repository:${repo}:pull`, signal ? { signal } : {});
+    for (let hops = 0; res.statusCode >= 300 && res.statusCode < 400 && hops < 5; hops++) {
+      const loc = res.headers['location'];
+      await res.body.dump();
+      if (typeof loc !== 'string') break;
+      const target = new URL(loc, `${this.base}/v2/${repo}/blobs/${digest}`).toString();
+      // Storage backends get no registry credentials: the redirect URL carries its own.
+      const reqOpts: ReqOpts = { method: 'GET', dispatcher: this.dispatcher, headers: { 'user-agent': this.userAgent() } };
+      if (signal) reqOpts.signal = signal;
+      res = await request(target, reqOpts);
+    }
+    if (res.statusCode !== 200) {
+      const why = await errorText(res);
+      this.fail(res.statusCode, `blob ${digest} of ${repo}`, why);
+    }
+    return { body: res.body as unknown as Readable, size: Number(res.headers['content-length'] ?? -1) };
+  }
+
+  async blobExists(repo: string, digest: string, signal?: AbortSignal): Promise<boolean> {
+    const res = await this.send('HEAD', `/v2/${repo}/blobs/${digest}`, `repository:${repo}:pull,push`, signal ? { signal } : {});
+    await res.body.dump();
+    if (res.statusCode === 200) return true;
+    if (res.statusCode === 404) return false;
+    return this.fail(res.statusCode, `blob ${digest} of ${repo}`, '');
+  }
+
+  /** Cross-repository mount; true when the registry mounted it (201), false when it opened an upload instead. */
+  async mountBlob(repo: string, digest: string, from: string, signal?: AbortSignal): Promise<boolean> {
+    const res = await this.send('POST', `/v2/${repo}/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`,
+      `repository:${repo}:pull,push repository:${from}:pull`, signal ? { signal } : {});
+    await res.body.dump();
+    if (res.statusCode === 201) return true;
+    if (res.statusCode === 202) {
+      // An upload session was opened instead; cancel it so it does not linger.
+      const loc = res.headers['location'];
+      if (typeof loc === 'string') {
+        const del = await this.send('DELETE', '', `repository:${repo}:pull,push`, { absolute: new URL(loc, this.base).toString() }).catch(() => null);
+        await del?.body.dump();
+      }
+      return false;
+    }
+    return false;
+  }
+
+  /**
+   * Uploads a blob whose digest is only known at the end: POST, one streamed
+   * PATCH, then PUT with the digest `finalDigest()` gives after the stream ends.
+   */
+  async uploadBlob(repo: string, body: Readable, finalDigest: () => string, signal?: AbortSignal): Promise<void> {
+    const scope = `repository:${repo}:pull,push`;
+    const start = await this.send('POST', `/v2/${repo}/blobs/uploads/`, scope, signal ? { signal } : {});
+    await start.body.dump();
+    if (start.statusCode !== 202) this.fail(start.statusCode, `upload to ${repo}`, '');
+    let loc = start.headers['location'];
+    if (typeof loc !== 'string') throw new SystemError(`registry ${this.domain} opened an upload without a Location`);
+    const patchUrl = new URL(loc, this.base).toString();
+    const patch = await this.send('PATCH', '', scope, {
+      absolute: patchUrl,
+      body,
+      headers: { 'content-type': 'application/octet-stream' },
+      ...(signal ? { signal } : {}),
+    });
+    const why = patch.statusCode === 202 ? '' : await errorText(patch);
+    if (patch.statusCode === 202) await patch.body.dump();
+    else this.fail(patch.statusCode, `upload to ${repo}`, why);
+    loc = patch.headers['location'];
+    const putUrl = new URL(typeof loc === 'string' ? loc : patchUrl, this.base);
+    putUrl.searchParams.set('digest', finalDigest());
+    const put = await this.send('PUT', '', scope, { absolute: putUrl.toString(), headers: { 'content-length': '0' }, ...(signal ? { signal } : {}) });
+    const putWhy = put.statusCode === 201 ? '' : await errorText(put);
+    if (put.statusCode === 201) await put.body.dump();
+    else this.fail(put.statusCode, `upload to ${repo}`, putWhy);
+  }
+
+  async putManifest(repo: string, reference: string, mediaType: string, bytes: Buffer, signal?: AbortSignal): Promise<string | undefined> {
+    const res = await this.send('PUT', `/v2/${repo}/manifests/${reference}`, `repository:${repo}:pull,push`, {
+      headers: { 'content-type': mediaType },
+      body: bytes,
+      ...(signal ? { signal } : {}),
+    });
+    if (res.statusCode !== 201 && res.statusCode !== 200) {
+      const why = await errorText(res);
+      this.fail(res.statusCode, `manifest ${repo}:${reference}`, why);
+    }
+    await res.body.dump();
+    const d = res.headers['docker-content-digest'];
+    return typeof d === 'string' ? d : undefined;
+  }
+}

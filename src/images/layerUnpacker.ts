@@ -1,0 +1,110 @@
+/**
+ * images/layerUnpacker: turns layer blobs already in the content store into
+ * committed overlay snapshots, verifying each against its diff ID. A layer is
+ * unpacked into a detached snapshot (its directory does not depend on the
+ * layers below), so several can unpack at once; `commitChain` then puts them
+ * on their chain bottom-up, reusing snapshots that already exist. Used by
+ * pull and load.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { InvalidArgumentError } from '../errdefs/errors.js';
+import type { ContentStore } from '../content/contentStore.js';
+import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
+import { chainIds, type Descriptor } from '../oci/image.js';
+import { applyLayer } from '../archive/applyLayer.js';
+import { decompressStream } from '../util/tar/decompress.js';
+import type { Digest } from '../util/digest.js';
+import { noProgress, shortId, type Progress } from './progress.js';
+
+export interface UnpackedLayer {
+  key: string;
+  /** Uncompressed tar bytes. */
+  size: number;
+}
+
+export class LayerUnpacker {
+  constructor(
+    private readonly content: ContentStore,
+    private readonly snapshots: OverlaySnapshotter,
+  ) {}
+
+  /** Whether the snapshot for the chain up to layer `i` exists already. */
+  has(chainId: string): boolean {
+    return this.snapshots.stat(chainId) !== null;
+  }
+
+  /** Unpacks blob `desc` into a new detached snapshot; throws (leaving nothing) on a diff ID mismatch or a hostile entry. */
+  async unpack(desc: Descriptor, diffId: Digest, opts: { signal?: AbortSignal; progress?: Progress } = {}): Promise<UnpackedLayer> {
+    const progress = opts.progress ?? noProgress;
+    const key = `extract-${randomBytes(8).toString('hex')}`;
+    await this.snapshots.prepare(key, null);
+    try {
+      const size = await this.unpackInto(desc, diffId, key, opts.signal, progress);
+      return { key, size };
+    } catch (e) {
+      await this.snapshots.remove(key).catch(() => undefined);
+      throw e;
+    }
+  }
+
+  /** Commits unpacked layers (null = already present) onto their chain, bottom-up. */
+  async commitChain(diffIds: readonly Digest[], unpacked: readonly (UnpackedLayer | null)[]): Promise<void> {
+    const chains = chainIds(diffIds);
+    for (let i = 0; i < chains.length; i++) {
+      const u = unpacked[i];
+      const chain = chains[i] as Digest;
+      if (!u) {
+        if (!this.snapshots.stat(chain)) throw new InvalidArgumentError(`layer ${diffIds[i]} was neither unpacked nor present`);
+        continue;
+      }
+      if (this.snapshots.stat(chain)) await this.snapshots.remove(u.key);
+      else this.snapshots.commit(chain, u.key, u.size, i === 0 ? null : (chains[i - 1] as string));
+    }
+  }
+
+  async discard(unpacked: readonly (UnpackedLayer | null)[]): Promise<void> {
+    for (const u of unpacked) if (u && this.snapshots.stat(u.key)) await this.snapshots.remove(u.key).catch(() => undefined);
+  }
+
+  /** Sum of the unpacked sizes of a chain (Docker's image size). */
+  chainSize(diffIds: readonly Digest[]): number {
+    return chainIds(diffIds).reduce((n, c) => n + (this.snapshots.stat(c)?.size ?? 0), 0);
+  }
+
+  private async unpackInto(desc: Descriptor, diffId: Digest, key: string, signal: AbortSignal | undefined, progress: Progress): Promise<number> {
+    const id = shortId(desc.digest);
+    const src: Readable = this.content.reader(desc.digest);
+    const { stream: plain } = await decompressStream(src, signal ? { signal } : {});
+    const hash = createHash('sha256');
+    let bytes = 0;
+    let lastReport = 0;
+    const tee = new Transform({
+      transform(chunk: Buffer, _enc, cb) {
+        hash.update(chunk);
+        bytes += chunk.length;
+        if (Date.now() - lastReport > 100) {
+          lastReport = Date.now();
+          progress({ status: 'Extracting', progressDetail: { current: bytes, total: desc.size }, id });
+        }
+        cb(null, chunk);
+      },
+    });
+    const piping = pipeline(plain, tee);
+    const applyOpts: { whiteouts: 'overlay'; signal?: AbortSignal } = { whiteouts: 'overlay' };
+    if (signal) applyOpts.signal = signal;
+    try {
+      const report = await applyLayer(tee, this.snapshots.fsPath(key), applyOpts);
+      tee.resume();
+      await piping;
+      const got = `sha256:${hash.digest('hex')}`;
+      if (got !== diffId) throw new InvalidArgumentError(`layer ${desc.digest} does not match its diff ID ${diffId} (got ${got})`);
+      return report.bytes;
+    } catch (e) {
+      src.destroy();
+      await piping.catch(() => undefined);
+      throw e;
+    }
+  }
+}
