@@ -40,6 +40,7 @@ export interface DaemonConfig {
   runtime: string;
   cgroupParent: string;
   insecureRegistries: string[];
+  registryMirrors: Record<string, string[]>;
 }
 
 export class Daemon {
@@ -83,7 +84,7 @@ export class Daemon {
     const snapshots = new OverlaySnapshotter(join(root, 'snapshots'), this.db);
     await snapshots.init();
     const images = new ImageStore(this.db, content, snapshots);
-    const registryOptions = { insecureRegistries: this.cfg.insecureRegistries };
+    const registryOptions = { insecureRegistries: this.cfg.insecureRegistries, mirrors: this.cfg.registryMirrors };
     const distribution = new DistributionService(
       new ImagePuller(images, content, new LayerUnpacker(content, snapshots), registryOptions),
       new ImagePusher(images, content, this.db, registryOptions),
@@ -105,6 +106,7 @@ export class Daemon {
     );
     this.containers = containers;
     await containers.init();
+    await this.removeStaleSnapshots(snapshots, containers);
     const system = new SystemInfo({
       dataRoot: root,
       runtimePath: runcPath,
@@ -158,6 +160,20 @@ export class Daemon {
     await chmod(this.cfg.socket, 0o660);
     this.server = server;
     this.log.info({ socket: this.cfg.socket, dataRoot: root }, 'berthd is ready');
+  }
+
+  /**
+   * A crash can leave layers half-unpacked (a pull or import under way) or a
+   * container layer whose container was never recorded: nothing refers to
+   * them, so they go.
+   */
+  private async removeStaleSnapshots(snapshots: OverlaySnapshotter, containers: ContainerService): Promise<void> {
+    const known = new Set(containers.list().map((c) => c.SnapshotKey));
+    for (const key of snapshots.listActive()) {
+      if (key.startsWith('extract-') || (key.startsWith('container-') && !known.has(key))) {
+        await snapshots.remove(key).catch((e: unknown) => this.log.warn({ key, err: String(e) }, 'cannot remove stale snapshot'));
+      }
+    }
   }
 
   async stop(): Promise<void> {

@@ -13,6 +13,18 @@ function socketPath(host: string): string {
   throw new Error(`unsupported host "${host}": only unix:// sockets are supported`);
 }
 
+/** `URL` mirrors Docker Hub (as in Docker); `registry=URL` mirrors any other registry. */
+function parseMirrors(list: string[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const item of list) {
+    const eq = item.indexOf('=');
+    const [domain, url] = eq > 0 && !item.slice(0, eq).includes('/') ? [item.slice(0, eq), item.slice(eq + 1)] : ['docker.io', item];
+    if (!/^https?:\/\//.test(url)) throw new Error(`invalid registry mirror "${item}": the URL must start with http:// or https://`);
+    (out[domain] ??= []).push(url);
+  }
+  return out;
+}
+
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
@@ -27,6 +39,7 @@ async function main(): Promise<void> {
     .option('--cgroup-parent <path>', 'parent cgroup for containers', '/berth')
     .option('--log-level <level>', 'debug, info, warn, error or fatal', 'info')
     .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable; loopback ones always are)', collect, [])
+    .option('--registry-mirror <[registry=]url>', 'pull-through mirror, for Docker Hub or for any named registry (repeatable)', collect, [])
     .version('0.1.0', '-v, --version')
     .parse(process.argv);
   const o = program.opts<{
@@ -37,20 +50,23 @@ async function main(): Promise<void> {
     cgroupParent: string;
     logLevel: string;
     insecureRegistry: string[];
+    registryMirror: string[];
   }>();
   const log = pino({ level: o.logLevel, base: { pid: process.pid } }, pino.destination(2));
-  const daemon = new Daemon(
-    {
-      dataRoot: o.dataRoot,
-      execRoot: o.execRoot,
-      socket: socketPath(o.host),
-      runtime: o.runtime,
-      cgroupParent: o.cgroupParent,
-      insecureRegistries: o.insecureRegistry,
-    },
-    log,
-  );
+  let daemon: Daemon;
   try {
+    daemon = new Daemon(
+      {
+        dataRoot: o.dataRoot,
+        execRoot: o.execRoot,
+        socket: socketPath(o.host),
+        runtime: o.runtime,
+        cgroupParent: o.cgroupParent,
+        insecureRegistries: o.insecureRegistry,
+        registryMirrors: parseMirrors(o.registryMirror),
+      },
+      log,
+    );
     await daemon.start();
   } catch (e) {
     process.stderr.write(`${messageOf(e)}\n`);

@@ -88,17 +88,35 @@ export class RegistryClient {
   private challenge: Challenge | null = null;
   private readonly tokens = new Map<string, TokenEntry>();
 
+  /** Pull-through mirrors of this registry, tried in order before it (pulls only). */
+  private readonly mirrors: RegistryClient[];
+
   constructor(
     readonly domain: string,
     private readonly auth: AuthConfig | undefined,
     private readonly opts: RegistryOptions = {},
+    baseOverride?: string,
   ) {
-    this.base = registryBase(domain, opts);
+    this.base = baseOverride ?? registryBase(domain, opts);
     this.dispatcher = new Agent({ connections: 8, pipelining: 1, connect: { timeout: 30_000 }, bodyTimeout: 120_000, headersTimeout: 60_000 });
+    // Credentials are for the registry itself; mirrors are asked anonymously.
+    this.mirrors = baseOverride ? [] : (opts.mirrors?.[domain] ?? []).map((url) => new RegistryClient(domain, undefined, opts, url.replace(/\/+$/, '')));
   }
 
   async close(): Promise<void> {
-    await this.dispatcher.close();
+    await Promise.all([this.dispatcher.close(), ...this.mirrors.map((m) => m.close())]);
+  }
+
+  /** Runs a pull operation on each mirror in turn, then on the registry: any mirror failure falls through. */
+  private async viaMirrors<T>(op: (c: RegistryClient) => Promise<T>): Promise<T> {
+    for (const m of this.mirrors) {
+      try {
+        return await op(m);
+      } catch {
+        // A mirror that lacks the content or is down is not an error: the registry has the last word.
+      }
+    }
+    return op(this);
   }
 
   private userAgent(): string {
@@ -218,6 +236,11 @@ export class RegistryClient {
   }
 
   async getManifest(repo: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
+    if (this.mirrors.length > 0) return this.viaMirrors((c) => c.getManifestDirect(repo, reference, signal));
+    return this.getManifestDirect(repo, reference, signal);
+  }
+
+  private async getManifestDirect(repo: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     const path = `/v2/${repo}/manifests/${reference}`;
     const res = await this.send('GET', path, `repository:${repo}:pull`, { headers: { accept: MANIFEST_ACCEPT }, ...(signal ? { signal } : {}) });
     if (res.statusCode === 200) {
@@ -254,6 +277,11 @@ export class RegistryClient {
 
   /** The blob's bytes as a stream (redirects to storage followed), from `offset`. */
   async getBlob(repo: string, digest: string, signal?: AbortSignal): Promise<{ body: Readable; size: number }> {
+    if (this.mirrors.length > 0) return this.viaMirrors((c) => c.getBlobDirect(repo, digest, signal));
+    return this.getBlobDirect(repo, digest, signal);
+  }
+
+  private async getBlobDirect(repo: string, digest: string, signal?: AbortSignal): Promise<{ body: Readable; size: number }> {
     let res = await this.send('GET', `/v2/${repo}/blobs/${digest}`, `repository:${repo}:pull`, signal ? { signal } : {});
     for (let hops = 0; res.statusCode >= 300 && res.statusCode < 400 && hops < 5; hops++) {
       const loc = res.headers['location'];

@@ -167,6 +167,11 @@ export class OverlaySnapshotter {
     await rm(join(this.root, String(r.dir)), { recursive: true, force: true });
   }
 
+  /** Keys of active snapshots (layers being unpacked, container layers). */
+  listActive(): string[] {
+    return (this.db.prepare("SELECT key FROM snapshots WHERE kind = 'active'").all() as { key: string }[]).map((r) => r.key);
+  }
+
   children(key: string): string[] {
     return (this.db.prepare('SELECT key FROM snapshots WHERE parent = ?').all(key) as { key: string }[]).map((r) => r.key);
   }
