@@ -269,6 +269,20 @@ export class ImageStore {
     return row ? this.getById(row.image_id) : null;
   }
 
+  /** Remembers that `registry/repository` holds blob `digest` (for cross-repository mounts). */
+  addBlobSource(digest: string, registry: string, repository: string): void {
+    this.db.prepare('INSERT OR IGNORE INTO blob_sources (digest, registry, repository) VALUES (?, ?, ?)').run(digest, registry, repository);
+  }
+
+  /** Other repositories of `registry` known to hold `digest`. */
+  blobSources(digest: string, registry: string, except: string): string[] {
+    return (
+      this.db.prepare('SELECT repository FROM blob_sources WHERE digest = ? AND registry = ? AND repository != ?').all(digest, registry, except) as {
+        repository: string;
+      }[]
+    ).map((r) => r.repository);
+  }
+
   /** Whether any registered image needs blob `digest`. */
   blobInUse(digest: string): boolean {
     return this.db.prepare('SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1').get(digest) !== undefined;

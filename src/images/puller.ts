@@ -197,6 +197,7 @@ export class ImagePuller {
       const before = this.images.resolveTagged(ref);
       const blobs = [topDigest, manifestDigest, configDesc.digest, ...layers.map((l) => l.digest)];
       this.images.register(config, configDesc.digest, manifestDigest, size, blobs, ref, repoDigest);
+      for (const l of layers) this.images.addBlobSource(l.digest, ref.domain, repo);
       progress({ status: `Digest: ${topDigest}` });
       const upToDate = existing !== null && before?.id === configDesc.digest;
       progress({ status: `Status: ${upToDate ? 'Image is up to date' : 'Downloaded newer image'} for ${familiarString(ref)}` });

@@ -116,9 +116,19 @@ export class ImagePusher {
         .get(diffId, MediaType.OciLayerGzip) as { digest: Digest; size: number } | undefined;
       if (known) target = { mediaType: MediaType.OciLayerGzip, digest: known.digest, size: known.size };
     }
-    if ((!compress || target !== desc) && (await client.blobExists(repo, target.digest, signal))) {
-      progress({ status: 'Layer already exists', progressDetail: {}, id });
-      return target;
+    if (!compress || target !== desc) {
+      if (await client.blobExists(repo, target.digest, signal)) {
+        this.images.addBlobSource(target.digest, client.domain, repo);
+        progress({ status: 'Layer already exists', progressDetail: {}, id });
+        return target;
+      }
+      for (const from of this.images.blobSources(target.digest, client.domain, repo)) {
+        if (await client.mountBlob(repo, target.digest, from, signal)) {
+          this.images.addBlobSource(target.digest, client.domain, repo);
+          progress({ status: `Mounted from ${from}`, progressDetail: {}, id });
+          return target;
+        }
+      }
     }
     if (!compress) {
       let sent = 0;
@@ -136,6 +146,7 @@ export class ImagePusher {
       const src = this.content.reader(desc.digest);
       const body = src.pipe(counter);
       await client.uploadBlob(repo, body, () => desc.digest, signal);
+      this.images.addBlobSource(desc.digest, client.domain, repo);
       progress({ status: 'Pushed', progressDetail: {}, id });
       return desc;
     }
@@ -178,6 +189,7 @@ export class ImagePusher {
     this.db
       .prepare('INSERT OR REPLACE INTO layer_compressions (diff_id, media_type, digest, size) VALUES (?, ?, ?, ?)')
       .run(diffId, MediaType.OciLayerGzip, finalDigest, size);
+    this.images.addBlobSource(finalDigest, client.domain, repo);
     progress({ status: 'Pushed', progressDetail: {}, id });
     return { mediaType: MediaType.OciLayerGzip, digest: finalDigest as Digest, size };
   }

@@ -3,11 +3,12 @@
  * Owns the schema and its migrations; every other module goes through the
  * typed stores built on it. Never stores blobs: those live in the content store.
  *
- * Schema (version 4):
+ * Schema (version 5):
  *   images(id PK = config digest, manifest_digest, created, size, config JSON, last_tag_time,
  *          repo_digests JSON array of "name@digest")
  *   image_blobs(image_id → images, digest): the blobs each image needs
  *   layer_compressions(diff_id, media_type → digest, size): how a local layer was pushed
+ *   blob_sources(digest, registry, repository): where a blob is known to exist remotely
  *   image_tags(ref PK = normalised reference "docker.io/library/busybox:latest", image_id → images)
  *   snapshots(key PK, dir UNIQUE, parent → snapshots.key, kind 'active'|'committed', link, size, created)
  *   containers(id PK, name UNIQUE, image_id, created, doc JSON)  — doc is the whole container record
@@ -70,6 +71,14 @@ const MIGRATIONS: readonly string[] = [
      digest TEXT NOT NULL,
      size INTEGER NOT NULL,
      PRIMARY KEY (diff_id, media_type)
+   );`,
+  // v5: which repositories of which registries hold a blob (learned on pull and push),
+  // so a push can ask for a cross-repository mount instead of uploading.
+  `CREATE TABLE blob_sources (
+     digest TEXT NOT NULL,
+     registry TEXT NOT NULL,
+     repository TEXT NOT NULL,
+     PRIMARY KEY (digest, registry, repository)
    );`,
 ];
 
