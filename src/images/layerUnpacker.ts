@@ -6,17 +6,62 @@
  * on their chain bottom-up, reusing snapshots that already exist. Used by
  * pull and load.
  */
-import { createHash, randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
-import { InvalidArgumentError } from '../errdefs/errors.js';
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import { InvalidArgumentError, SystemError } from '../errdefs/errors.js';
 import type { ContentStore } from '../content/contentStore.js';
 import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
 import { chainIds, type Descriptor } from '../oci/image.js';
-import { applyLayer } from '../archive/applyLayer.js';
-import { decompressStream } from '../util/tar/decompress.js';
+import { unpackLayerFile, type UnpackFileRequest, type UnpackFileResult } from './unpackLayerFile.js';
 import type { Digest } from '../util/digest.js';
 import { noProgress, shortId, type Progress } from './progress.js';
+
+/** The compiled worker; absent when running from TypeScript sources (tests under tsx), then unpack runs inline. */
+const WORKER_URL: URL | null = (() => {
+  const url = new URL('./unpackWorker.js', import.meta.url);
+  return existsSync(url) ? url : null;
+})();
+
+function throttle(fn: (n: number) => void): (n: number) => void {
+  let last = 0;
+  return (n) => {
+    const now = Date.now();
+    if (now - last > 100) {
+      last = now;
+      fn(n);
+    }
+  };
+}
+
+type WorkerMessage =
+  | { type: 'progress'; read: number }
+  | ({ type: 'done' } & UnpackFileResult)
+  | { type: 'error'; kind: string; message: string };
+
+function runInWorker(req: UnpackFileRequest, onRead: (n: number) => void, signal?: AbortSignal): Promise<UnpackFileResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(WORKER_URL as URL, { workerData: req });
+    let settled = false;
+    const finish = (err: Error | null, r?: UnpackFileResult): void => {
+      if (settled) return;
+      settled = true;
+      signal?.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      if (err) reject(err);
+      else resolve(r as UnpackFileResult);
+    };
+    const onAbort = (): void => finish(new SystemError('layer unpack cancelled'));
+    signal?.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'progress') onRead(m.read);
+      else if (m.type === 'done') finish(null, { diffId: m.diffId, bytes: m.bytes });
+      else finish(m.kind === 'invalid-argument' ? new InvalidArgumentError(m.message) : new SystemError(m.message));
+    });
+    worker.on('error', (e) => finish(new SystemError(`layer unpack worker failed: ${e.message}`)));
+    worker.on('exit', (code) => finish(new SystemError(`layer unpack worker exited with code ${code}`)));
+  });
+}
 
 export interface UnpackedLayer {
   key: string;
@@ -75,36 +120,12 @@ export class LayerUnpacker {
 
   private async unpackInto(desc: Descriptor, diffId: Digest, key: string, signal: AbortSignal | undefined, progress: Progress): Promise<number> {
     const id = shortId(desc.digest);
-    const src: Readable = this.content.reader(desc.digest);
-    const { stream: plain } = await decompressStream(src, signal ? { signal } : {});
-    const hash = createHash('sha256');
-    let bytes = 0;
-    let lastReport = 0;
-    const tee = new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        hash.update(chunk);
-        bytes += chunk.length;
-        if (Date.now() - lastReport > 100) {
-          lastReport = Date.now();
-          progress({ status: 'Extracting', progressDetail: { current: bytes, total: desc.size }, id });
-        }
-        cb(null, chunk);
-      },
-    });
-    const piping = pipeline(plain, tee);
-    const applyOpts: { whiteouts: 'overlay'; signal?: AbortSignal } = { whiteouts: 'overlay' };
-    if (signal) applyOpts.signal = signal;
-    try {
-      const report = await applyLayer(tee, this.snapshots.fsPath(key), applyOpts);
-      tee.resume();
-      await piping;
-      const got = `sha256:${hash.digest('hex')}`;
-      if (got !== diffId) throw new InvalidArgumentError(`layer ${desc.digest} does not match its diff ID ${diffId} (got ${got})`);
-      return report.bytes;
-    } catch (e) {
-      src.destroy();
-      await piping.catch(() => undefined);
-      throw e;
+    const req: UnpackFileRequest = { blobPath: this.content.path(desc.digest), dest: this.snapshots.fsPath(key) };
+    const onRead = (read: number): void => progress({ status: 'Extracting', progressDetail: { current: read, total: desc.size }, id });
+    const result = WORKER_URL ? await runInWorker(req, onRead, signal) : await unpackLayerFile(req, throttle(onRead), signal);
+    if (result.diffId !== diffId) {
+      throw new InvalidArgumentError(`layer ${desc.digest} does not match its diff ID ${diffId} (got ${result.diffId})`);
     }
+    return result.bytes;
   }
 }
