@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
 import { fsyncDir } from '../util/atomic.js';
@@ -153,6 +153,11 @@ export class ContentStore {
     } finally {
       await fh.close();
     }
+  }
+
+  /** Every stored blob's digest. */
+  async list(): Promise<Digest[]> {
+    return (await readdir(this.blobDir)).filter((n) => /^[a-f0-9]{64}$/.test(n)).map((n) => `sha256:${n}` as Digest);
   }
 
   reader(digest: Digest): ReadStream {

@@ -17,6 +17,7 @@ import { ImageStore } from '../images/imageStore.js';
 import { ImagePuller } from '../images/puller.js';
 import { LayerUnpacker } from '../images/layerUnpacker.js';
 import { ImagePusher } from '../images/pusher.js';
+import { ImageArchive } from '../images/imageArchive.js';
 import { DistributionService } from '../images/distributionService.js';
 import { ContainerStore } from '../containers/containerStore.js';
 import { ContainerService } from '../containers/containerService.js';
@@ -26,6 +27,7 @@ import { Router } from '../server/router.js';
 import { systemRoutes } from '../server/routes/system.js';
 import { containerRoutes } from '../server/routes/containers.js';
 import { execRoutes } from '../server/routes/exec.js';
+import { eventRoutes } from '../server/routes/events.js';
 import { imageRoutes } from '../server/routes/images.js';
 import { familiarString, parseNormalizedNamed } from '../reference/index.js';
 import { DataRootLock } from './lock.js';
@@ -107,6 +109,9 @@ export class Daemon {
     this.containers = containers;
     await containers.init();
     await this.removeStaleSnapshots(snapshots, containers);
+    // Before the API opens, nothing is pulling or pushing: blobs no image needs are leftovers.
+    const dropped = await images.collectGarbageBlobs();
+    if (dropped > 0) this.log.info({ blobs: dropped }, 'removed blobs no image uses');
     const system = new SystemInfo({
       dataRoot: root,
       runtimePath: runcPath,
@@ -136,7 +141,8 @@ export class Daemon {
       ...systemRoutes(system),
       ...containerRoutes(containers, imageName),
       ...execRoutes(containers.execs),
-      ...imageRoutes(images, (id) => containers.usingImage(id), distribution),
+      ...eventRoutes(events),
+      ...imageRoutes(images, (id) => containers.usingImage(id), distribution, new ImageArchive(images, content, new LayerUnpacker(content, snapshots), snapshots)),
     ]);
     const server = createServer((req, res) => {
       void router.dispatch(req, res);

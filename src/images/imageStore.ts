@@ -283,6 +283,21 @@ export class ImageStore {
     ).map((r) => r.repository);
   }
 
+  /**
+   * Deletes blobs no image needs — what a crash mid-pull or mid-push left.
+   * Only safe when nothing is pulling, importing or pushing (daemon start).
+   */
+  async collectGarbageBlobs(): Promise<number> {
+    let n = 0;
+    for (const d of await this.content.list()) {
+      if (!this.blobInUse(d)) {
+        await this.content.delete(d);
+        n++;
+      }
+    }
+    return n;
+  }
+
   /** Whether any registered image needs blob `digest`. */
   blobInUse(digest: string): boolean {
     return this.db.prepare('SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1').get(digest) !== undefined;
