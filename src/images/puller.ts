@@ -113,7 +113,6 @@ export class ImagePuller {
     const wrote: Digest[] = [];
     const unpacked: (UnpackedLayer | null)[] = [];
     try {
-      progress({ status: `Pulling from ${ref.path}`, id: ref.tag ?? ref.digest ?? "latest" });
       const reference = ref.digest ?? ref.tag ?? 'latest';
       const top = await client.getManifest(repo, reference, signal).catch((e: unknown) => {
         if (e instanceof NotFoundError) {
@@ -121,6 +120,8 @@ export class ImagePuller {
         }
         throw e;
       });
+      // After the manifest, as Docker: an unknown image is then a plain 404, no stream.
+      progress({ status: `Pulling from ${ref.path}`, id: ref.tag ?? ref.digest ?? "latest" });
       const topDigest = sha256Of(top.bytes);
       if (ref.digest && ref.digest !== topDigest) {
         throw new InvalidArgumentError(`manifest verification failed for digest ${ref.digest}: got ${topDigest}`);
