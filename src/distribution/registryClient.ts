@@ -235,6 +235,27 @@ export class RegistryClient {
     if (res.statusCode === 401 || res.statusCode === 403) throw new UnauthorizedError(`unauthorized: authentication required for ${this.domain}`);
   }
 
+  /** Every tag of `repo`, following `Link` pagination. */
+  async listTags(repo: string, signal?: AbortSignal): Promise<string[]> {
+    const tags: string[] = [];
+    let path = `/v2/${repo}/tags/list?n=1000`;
+    for (let page = 0; page < 1000; page++) {
+      const res = await this.send('GET', path, `repository:${repo}:pull`, signal ? { signal } : {});
+      if (res.statusCode !== 200) {
+        const why = await errorText(res);
+        this.fail(res.statusCode, `tags of ${repo}`, why);
+      }
+      const body = JSON.parse((await readLimited(res.body, MAX_MANIFEST_BYTES, `tag list of ${repo}`)).toString('utf8')) as { tags?: string[] | null };
+      tags.push(...(body.tags ?? []));
+      const link = res.headers['link'];
+      const m = typeof link === 'string' ? /<([^>]+)>;\s*rel="?next"?/.exec(link) : null;
+      if (!m?.[1]) break;
+      const next = new URL(m[1], this.base);
+      path = `${next.pathname}${next.search}`;
+    }
+    return tags;
+  }
+
   async getManifest(repo: string, reference: string, signal?: AbortSignal): Promise<FetchedManifest> {
     if (this.mirrors.length > 0) return this.viaMirrors((c) => c.getManifestDirect(repo, reference, signal));
     return this.getManifestDirect(repo, reference, signal);

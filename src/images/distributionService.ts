@@ -21,6 +21,10 @@ export class DistributionService {
     return this.puller.pull(ref, opts);
   }
 
+  pullAllTags(repo: Reference, opts: PullOptions): Promise<void> {
+    return this.puller.pullAllTags(repo, opts);
+  }
+
   push(ref: Reference, opts: PushOptions): Promise<void> {
     return this.pusher.push(ref, opts);
   }

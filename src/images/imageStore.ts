@@ -307,6 +307,11 @@ export class ImageStore {
     return (this.db.prepare('SELECT digest FROM image_blobs WHERE image_id = ?').all(imageId) as { digest: Digest }[]).map((r) => r.digest);
   }
 
+  /** Unpacked size of each layer, bottom first. */
+  layerSizes(img: ImageRecord): number[] {
+    return chainIds(img.config.rootfs.diff_ids).map((c) => this.snapshots.stat(c)?.size ?? 0);
+  }
+
   /** Snapshot key of the image's top layer, or null for an image with no layers. */
   topSnapshot(img: ImageRecord): string | null {
     const ids = chainIds(img.config.rootfs.diff_ids);

@@ -93,6 +93,19 @@ export class ImagePuller {
     private readonly registryOptions: RegistryOptions = {},
   ) {}
 
+  /** `docker pull -a`: every tag of the repository, one after the other. */
+  async pullAllTags(repo: Reference, opts: PullOptions): Promise<void> {
+    const client = new RegistryClient(repo.domain, opts.auth, this.registryOptions);
+    let tags: string[];
+    try {
+      tags = await client.listTags(repo.path, opts.signal);
+    } finally {
+      await client.close().catch(() => undefined);
+    }
+    if (tags.length === 0) throw new NotFoundError(`repository ${familiarString(repo)} has no tags`);
+    for (const tag of tags) await this.pull({ domain: repo.domain, path: repo.path, tag }, opts);
+  }
+
   /** Pulls `ref` (tagged or by digest). Callers sharing a reference share one pull. */
   pull(ref: Reference, opts: PullOptions): Promise<ImageRecord> {
     const key = `${referenceString(ref)}|${formatPlatform(opts.platform)}`;

@@ -17,7 +17,7 @@ import { del, get, post, type Ctx, type Route, COMMON_HEADERS } from '../router.
 import { jsonLine } from '../streams.js';
 import type { Readable, Writable } from 'node:stream';
 
-export type ImageBackend = Pick<ImageStore, 'list' | 'resolve' | 'importTar' | 'tag' | 'remove'>;
+export type ImageBackend = Pick<ImageStore, 'list' | 'resolve' | 'importTar' | 'tag' | 'remove' | 'layerSizes'>;
 
 export interface ImageArchiveBackend {
   /**
@@ -31,6 +31,7 @@ export interface ImageArchiveBackend {
 
 export interface DistributionBackend {
   pull(ref: Reference, opts: PullOptions): Promise<ImageRecord>;
+  pullAllTags(repo: Reference, opts: PullOptions): Promise<void>;
   push(ref: Reference, opts: PushOptions): Promise<void>;
   login(auth: AuthConfig): Promise<void>;
 }
@@ -131,14 +132,16 @@ function inspect(img: ImageRecord): Record<string, unknown> {
   };
 }
 
-function history(img: ImageRecord): Record<string, unknown>[] {
+/** Docker's history: one row per history entry, a layer's unpacked size on the entries that made one. */
+function history(img: ImageRecord, sizes: number[]): Record<string, unknown>[] {
   const h = img.config.history ?? [];
+  let layer = 0;
   const out = h.map((e, i) => ({
     Id: i === h.length - 1 ? img.id : '<missing>',
     Created: e.created ? Math.floor(Date.parse(e.created) / 1000) : 0,
     CreatedBy: e.created_by ?? '',
     Tags: i === h.length - 1 ? repoTags(img) : null,
-    Size: 0,
+    Size: e.empty_layer ? 0 : (sizes[layer++] ?? 0),
     Comment: e.comment ?? '',
   }));
   return out.reverse();
@@ -192,13 +195,17 @@ export function imageRoutes(
       if (!fromImage) throw new InvalidArgumentError('one of fromImage or fromSrc is required');
       if (!dist) throw new NotImplementedError('pulling images is not available');
       const tag = q.get('tag') ?? '';
-      const ref = tag ? joinTagOrDigest(fromImage, tag) : withDefaultTag(parseNormalizedNamed(fromImage));
+      const named = parseNormalizedNamed(fromImage);
+      // The API's rule: no tag anywhere means every tag (`docker pull -a`); the CLI sends "latest" otherwise.
+      const allTags = tag === '' && named.tag === undefined && named.digest === undefined;
+      const ref = tag ? joinTagOrDigest(fromImage, tag) : withDefaultTag(named);
       const platform = parsePlatform(q.get('platform'));
       const auth = decodeRegistryAuth(headerValue(ctx.req.headers['x-registry-auth']));
       await progressStream(ctx, async (progress) => {
         const opts: PullOptions = { platform, progress, signal: ctx.signal };
         if (auth) opts.auth = auth;
-        await dist.pull(ref, opts);
+        if (allTags) await dist.pullAllTags(named, opts);
+        else await dist.pull(ref, opts);
       });
       return;
     }
@@ -243,7 +250,10 @@ export function imageRoutes(
     const action = m[2];
     if (method === 'GET' && action === 'json') return ctx.json(200, inspect(b.resolve(name)));
     if (method === 'GET' && action === 'get') return save(ctx, [name]);
-    if (method === 'GET' && action === 'history') return ctx.json(200, history(b.resolve(name)));
+    if (method === 'GET' && action === 'history') {
+      const img = b.resolve(name);
+      return ctx.json(200, history(img, b.layerSizes(img)));
+    }
     if (method === 'POST' && action === 'tag') {
       const repo = ctx.query.get('repo') ?? '';
       const tag = ctx.query.get('tag') ?? '';
