@@ -38,13 +38,13 @@ describe('image history, prune and listing', { skip: process.getuid?.() !== 0 ? 
     assert.equal(r.code, 0, r.stderr);
     const [head, row, ...rest] = r.stdout.split('\n');
     assert.match(head ?? '', /^IMAGE\s+CREATED\s+CREATED BY\s+SIZE\s+COMMENT$/);
-    assert.match(row ?? '', new RegExp(`^${id.slice(7, 19)}\\s+(Less than a second|1 second|\\d+ seconds) ago\\s+0B\\s+made by the test$`));
+    assert.match(row ?? '', new RegExp(`^${id.slice(7, 19)}\\s+(Less than a second|1 second|\\d+ seconds) ago\\s+10.2kB\\s+made by the test$`), 'the layer\'s unpacked size (a 10 KiB tar)');
     assert.deepEqual(rest, ['']);
     assert.equal((await berth(['history', '-q', 'hist:1'])).stdout, `${id.slice(7, 19)}\n`);
     assert.equal((await berth(['history', '-q', '--no-trunc', 'hist:1'])).stdout, `${id}\n`);
     assert.equal((await berth(['history', '--format', '{{.ID}}|{{.Comment}}', 'hist:1'])).stdout, `${id.slice(7, 19)}|made by the test\n`);
     const raw = await berth(['history', '-H=false', 'hist:1']);
-    assert.match(raw.stdout, /\n[0-9a-f]{12}\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)\s+0\s+made by the test\n$/);
+    assert.match(raw.stdout, /\n[0-9a-f]{12}\s+\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)\s+10240\s+made by the test\n$/);
     const missing = await berth(['history', 'nope']);
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, 'Error response from daemon: No such image: nope:latest\n');
