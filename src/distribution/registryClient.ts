@@ -5,7 +5,7 @@
  * per scope, Basic), manifests and blobs with size limits, and uploads.
  * Verifies nothing about content itself; callers verify digests as they read.
  */
-import { Agent, request, type Dispatcher } from 'undici';
+import type { Agent, Dispatcher, request as requestFn } from 'undici';
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError, SystemError, UnauthorizedError, UnavailableError, ForbiddenError } from '../errdefs/errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
@@ -14,7 +14,18 @@ import { MAX_ERROR_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES } from './limits.j
 import { MediaType } from '../oci/image.js';
 
 type Res = Dispatcher.ResponseData<unknown>;
-type ReqOpts = NonNullable<Parameters<typeof request>[1]>;
+type ReqOpts = NonNullable<Parameters<typeof requestFn>[1]>;
+
+/**
+ * undici is loaded on first use: it costs ~18 MB of resident memory, and a
+ * daemon that never talks to a registry should not carry it (idle RSS target).
+ */
+let undiciModule: Promise<typeof import('undici')> | null = null;
+const loadUndici = (): Promise<typeof import('undici')> => (undiciModule ??= import('undici'));
+
+async function request(url: string | URL, opts: ReqOpts): Promise<Res> {
+  return (await loadUndici()).request(url, opts);
+}
 
 export const MANIFEST_ACCEPT = [
   MediaType.OciIndex,
@@ -84,7 +95,7 @@ interface TokenEntry {
 
 export class RegistryClient {
   private readonly base: string;
-  private readonly dispatcher: Agent;
+  private agent: Agent | null = null;
   private challenge: Challenge | null = null;
   private readonly tokens = new Map<string, TokenEntry>();
 
@@ -98,13 +109,20 @@ export class RegistryClient {
     baseOverride?: string,
   ) {
     this.base = baseOverride ?? registryBase(domain, opts);
-    this.dispatcher = new Agent({ connections: 8, pipelining: 1, connect: { timeout: 30_000 }, bodyTimeout: 120_000, headersTimeout: 60_000 });
     // Credentials are for the registry itself; mirrors are asked anonymously.
     this.mirrors = baseOverride ? [] : (opts.mirrors?.[domain] ?? []).map((url) => new RegistryClient(domain, undefined, opts, url.replace(/\/+$/, '')));
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.dispatcher.close(), ...this.mirrors.map((m) => m.close())]);
+    await Promise.all([this.agent?.close(), ...this.mirrors.map((m) => m.close())]);
+  }
+
+  private async dispatcher(): Promise<Agent> {
+    if (!this.agent) {
+      const { Agent } = await loadUndici();
+      this.agent = new Agent({ connections: 8, pipelining: 1, connect: { timeout: 30_000 }, bodyTimeout: 120_000, headersTimeout: 60_000 });
+    }
+    return this.agent;
   }
 
   /** Runs a pull operation on each mirror in turn, then on the registry: any mirror failure falls through. */
@@ -144,7 +162,7 @@ export class RegistryClient {
     if (this.auth?.username) {
       headers['authorization'] = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password ?? ''}`).toString('base64')}`;
     }
-    const reqOpts: ReqOpts = { method: 'GET', headers, dispatcher: this.dispatcher };
+    const reqOpts: ReqOpts = { method: 'GET', headers, dispatcher: await this.dispatcher() };
     if (signal) reqOpts.signal = signal;
     const res = await request(url, reqOpts);
     if (res.statusCode === 401 || res.statusCode === 403) {
@@ -182,7 +200,7 @@ export class RegistryClient {
       const headers: Record<string, string> = { 'user-agent': this.userAgent(), ...extra.headers };
       const authz = await this.authorization(scope, extra.signal);
       if (authz) headers['authorization'] = authz;
-      const reqOpts: ReqOpts = { method: method as Dispatcher.HttpMethod, headers, dispatcher: this.dispatcher };
+      const reqOpts: ReqOpts = { method: method as Dispatcher.HttpMethod, headers, dispatcher: await this.dispatcher() };
       if (extra.body !== undefined) reqOpts.body = extra.body;
       if (extra.signal) reqOpts.signal = extra.signal;
       try {
@@ -310,7 +328,7 @@ export class RegistryClient {
       if (typeof loc !== 'string') break;
       const target = new URL(loc, `${this.base}/v2/${repo}/blobs/${digest}`).toString();
       // Storage backends get no registry credentials: the redirect URL carries its own.
-      const reqOpts: ReqOpts = { method: 'GET', dispatcher: this.dispatcher, headers: { 'user-agent': this.userAgent() } };
+      const reqOpts: ReqOpts = { method: 'GET', dispatcher: await this.dispatcher(), headers: { 'user-agent': this.userAgent() } };
       if (signal) reqOpts.signal = signal;
       res = await request(target, reqOpts);
     }
