@@ -15,6 +15,7 @@ interface ProfileNode {
 }
 
 export interface CpuProfile {
+  startTime: number; // µs, CLOCK_MONOTONIC
   nodes: ProfileNode[];
   samples: number[];
   timeDeltas: number[];
@@ -35,7 +36,7 @@ export interface ProfileSummary {
 
 /** Which part of the process a frame belongs to: our source folder, a package, or node itself. */
 export function moduleOf(url: string, functionName: string): string {
-  if (url === '') return functionName.startsWith('(') ? functionName : '(native)';
+  if (url === '') return functionName.startsWith('(') ? functionName : '(native bindings)';
   const ours = /\/dist\/src\/([^/]+)\//.exec(url);
   if (ours !== null) return `berth ${ours[1] as string}/`;
   const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
@@ -52,16 +53,20 @@ function top(map: Map<string, number>, n: number): ProfileRow[] {
     .slice(0, n);
 }
 
-export function summarizeProfile(p: CpuProfile, n = 12): ProfileSummary {
+/** Self time by module and function; with a window (µs, the profile's clock), only samples in it. */
+export function summarizeProfile(p: CpuProfile, n = 12, window?: { from: number; to: number }): ProfileSummary {
   const byId = new Map(p.nodes.map((x) => [x.id, x]));
   const mod = new Map<string, number>();
   const fn = new Map<string, number>();
   let idle = 0;
   let busy = 0;
   // timeDeltas[i] is the time since the previous sample; charge it to sample i's frame.
+  let t = p.startTime;
   for (let i = 0; i < p.samples.length; i++) {
     const node = byId.get(p.samples[i] as number);
     const dt = p.timeDeltas[i] ?? 0;
+    t += dt;
+    if (window !== undefined && (t < window.from || t > window.to)) continue;
     if (node === undefined || dt <= 0) continue;
     const f = node.callFrame;
     if (f.functionName === '(idle)') {

@@ -20,7 +20,7 @@ fi
 # `npm install`, not `npm ci`: node-unix-socket lists optional per-platform packages that the
 # registry reachable here does not serve (404), so they cannot be in the lock, and `npm ci`
 # refuses a lock without them. `npm install` installs exactly the locked versions and skips the
-# missing optional ones (docs/decisions.md B14).
+# missing optional ones (docs/decisions.md B21).
 stamp=node_modules/.berth-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then

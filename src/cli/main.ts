@@ -263,7 +263,10 @@ export async function runMain(): Promise<void> {
     if (e.code === 'EPIPE') process.exit(141);
   });
   const code = await main(process.argv.slice(2));
-  // stdout/stderr are synchronous for files, pipes and TTYs on Linux, so exiting
-  // now loses nothing; it also stops a still-open stdin from keeping us alive.
+  // Writes to files, pipes and TTYs are synchronous, but to a socket (stdio of a process that
+  // Node spawned, for one) they are not: wait until both streams have flushed, then exit, which
+  // also stops a still-open stdin from keeping us alive.
+  const flushed = (s: NodeJS.WriteStream): Promise<void> => new Promise((resolve) => (s.writableLength === 0 ? resolve() : s.write('', () => resolve())));
+  await Promise.all([flushed(process.stdout), flushed(process.stderr)]);
   process.exit(code);
 }

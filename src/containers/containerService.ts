@@ -1,19 +1,22 @@
 /**
  * containers/containerService: the container lifecycle — create, start, stop,
- * kill, wait, attach, logs, resize, remove — and recovery after a daemon
- * restart. Container state changes only through the state machine, under a
+ * restart, kill, pause, unpause, rename, update, wait, attach, logs, resize,
+ * remove — restart policies with Docker's back-off, and recovery after a
+ * daemon restart (live restore: running containers stay; policies resume).
+ * Container state changes only through the state machine, under a
  * per-container lock. Talks to images (read-only), snapshots and the runtime;
  * knows nothing of HTTP.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
-import { ConflictError, InvalidArgumentError, NotFoundError, NotModifiedError, SystemError, messageOf } from '../errdefs/errors.js';
+import type { Readable, Writable } from 'node:stream';
+import { lstat, readdir } from 'node:fs/promises';
+import { ConflictError, ForbiddenError, InvalidArgumentError, NotFoundError, NotImplementedError, NotModifiedError, SystemError, isConflict, messageOf } from '../errdefs/errors.js';
 import type { EventBus } from '../events/eventBus.js';
 import type { ImageStore } from '../images/imageStore.js';
 import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
-import { mountAll, unmount } from '../util/mount.js';
+import { isMounted, mountAll, unmount } from '../util/mount.js';
 import { KeyedLock } from '../util/keyedLock.js';
 import { ConmonRuntime, RuntimeCreateError } from '../runtime/conmonRuntime.js';
 import { ExitWatcher, type ExitInfo } from '../runtime/exitWatcher.js';
@@ -21,11 +24,19 @@ import { attach as attachConmon, resize as resizeConmon } from '../runtime/attac
 import { readLogs, type LogEntry } from '../runtime/logs.js';
 import { ContainerStore, validateName } from './containerStore.js';
 import { commandOf, mergeImageConfig, validateCreateBody } from './createConfig.js';
-import { buildContainerSpec, writeEtcFiles } from './containerSpec.js';
+import { buildContainerSpec, resourcesOf, writeEtcFiles } from './containerSpec.js';
 import { randomName } from './names.js';
 import { transition } from './stateMachine.js';
 import { initialState, ZERO_TIME, type ContainerRecord } from './types.js';
 import { parseSignal } from './signals.js';
+import { ExecService } from './execService.js';
+import { decideRestart, restartOnDaemonStart } from './restartPolicy.js';
+import { mergeUpdate, validateUpdateBody } from './updateConfig.js';
+import { BUILTIN_LOG_DEFAULTS, logPolicy, normalizeLogConfig, type LogDefaults, type LogPolicy } from './logConfig.js';
+import { LogRotator } from './logRotator.js';
+import { StatsService } from './statsService.js';
+import { HealthMonitor } from './healthMonitor.js';
+import { archivePath, exportRoot, extractInto, overlayChanges, statPath, type Change, type ExtractOptions, type PathStat } from './archive.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -62,12 +73,27 @@ export interface ContainerServiceOptions {
   root: string;
   runtime: ConmonRuntime;
   cgroupParent: string;
+  /** The daemon's default log options (rotation); default max-size 10m, max-file 3. */
+  logDefaults?: LogDefaults;
 }
 
 interface Waiter {
   id: string;
   condition: WaitCondition;
   resolve: (r: WaitResult) => void;
+}
+
+interface RestartState {
+  /** The back-off of the last restart, for the next one. */
+  delayMs: number;
+  timer?: NodeJS.Timeout | undefined;
+}
+
+/** Hooks other container features (log rotation, health checks) attach to the lifecycle. */
+export interface LifecycleHooks {
+  started?: (c: ContainerRecord) => void;
+  stopped?: (c: ContainerRecord) => void;
+  removed?: (id: string) => void;
 }
 
 export class ContainerService {
@@ -77,6 +103,17 @@ export class ContainerService {
   private readonly pendingAttach = new Map<string, AttachRequest[]>();
   private readonly exits: ExitWatcher;
   private readonly exitDir: string;
+  private readonly restarts = new Map<string, RestartState>();
+  private readonly hooks: LifecycleHooks[] = [];
+  private closed = false;
+  /** `docker exec` instances of this service's containers. */
+  readonly execs: ExecService;
+  /** Keeps running containers' logs under their max-size × max-file. */
+  readonly logRotator = new LogRotator();
+  /** `stats` and `top`. */
+  readonly stats: StatsService;
+  /** Runs healthcheck probes of running containers. */
+  readonly health: HealthMonitor;
 
   constructor(
     private readonly opts: ContainerServiceOptions,
@@ -86,12 +123,89 @@ export class ContainerService {
     private readonly events: EventBus,
   ) {
     this.store = store;
+    // Bad daemon defaults fail here, at start-up, rather than at every create.
+    normalizeLogConfig(undefined, opts.logDefaults ?? BUILTIN_LOG_DEFAULTS);
     this.exitDir = join(opts.root, 'exits');
     this.exits = new ExitWatcher(this.exitDir, { persistDirFor: (id) => join(this.dir(id), 'persist') });
+    this.execs = new ExecService({
+      store,
+      runtime: opts.runtime,
+      events,
+      dir: (id) => this.dir(id),
+      eventAttributes: (c, extra) => this.eventAttributes(c, extra),
+    });
+    this.stats = new StatsService({
+      get: (ref) => this.store.resolve(ref),
+      cgroupParent: opts.cgroupParent,
+      publish: (c, action) => this.publish(c, action),
+    });
+    this.health = new HealthMonitor({
+      probe: (id, cmd, timeoutMs) => this.execs.runProbe(id, cmd, timeoutMs),
+      save: (id, fn) =>
+        this.lock.run(id, async () => {
+          const c = this.store.get(id);
+          if (!c || !c.State.Running || c.State.Restarting) return null;
+          fn(c);
+          this.store.update(c);
+          return c;
+        }),
+      publish: (c, action) => this.publish(c, action),
+    });
+  }
+
+  get runtime(): ConmonRuntime {
+    return this.opts.runtime;
+  }
+
+  /** Registers lifecycle hooks (before init(), so recovered containers are reported too). */
+  addHooks(h: LifecycleHooks): void {
+    this.hooks.push(h);
+  }
+
+  /** How a container's log is kept (containers from before rotation existed get the defaults). */
+  logPolicyOf(c: ContainerRecord): LogPolicy {
+    const lc = c.HostConfig.LogConfig;
+    return logPolicy(lc && lc.Type ? lc : normalizeLogConfig(undefined, this.opts.logDefaults ?? BUILTIN_LOG_DEFAULTS));
+  }
+
+  private fire(kind: keyof LifecycleHooks, arg: ContainerRecord | string, recovered = false): void {
+    if (kind === 'started') {
+      const c = arg as ContainerRecord;
+      this.logRotator.track(c.Id, this.logPath(c.Id), this.dir(c.Id), this.logPolicyOf(c));
+      void this.stats.started(c);
+      this.health.start(c, { resume: recovered });
+    } else {
+      const id = typeof arg === 'string' ? arg : arg.Id;
+      this.logRotator.untrack(id);
+      this.health.stop(id);
+      if (kind === 'removed') this.stats.forget(id);
+    }
+    for (const h of this.hooks) {
+      try {
+        if (kind === 'removed') h.removed?.(arg as string);
+        else h[kind]?.(arg as ContainerRecord);
+      } catch {
+        // a hook's failure is its own
+      }
+    }
+  }
+
+  /** Docker's container event attributes: the labels, image and name, plus `extra`. */
+  eventAttributes(c: ContainerRecord, extra: Record<string, string> = {}): Record<string, string> {
+    return { ...(c.Config.Labels ?? {}), image: c.Config.Image ?? '', name: c.Name.slice(1), ...extra };
+  }
+
+  /** Publishes a container event with Docker's attributes. */
+  publish(c: ContainerRecord, action: string, extra: Record<string, string> = {}): void {
+    this.events.publish('container', action, c.Id, this.eventAttributes(c, extra));
   }
 
   dir(id: string): string {
     return join(this.opts.root, 'containers', id);
+  }
+
+  logPath(id: string): string {
+    return join(this.dir(id), 'ctr.log');
   }
 
   async init(): Promise<void> {
@@ -105,7 +219,12 @@ export class ContainerService {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.exits.close();
+    this.execs.close();
+    this.logRotator.close();
+    this.health.close();
+    for (const r of this.restarts.values()) if (r.timer) clearTimeout(r.timer);
   }
 
   // ---- create ------------------------------------------------------------
@@ -118,6 +237,9 @@ export class ContainerService {
     const { path, args } = commandOf(merged);
     const id = randomBytes(32).toString('hex');
     const parent = this.images.topSnapshot(image);
+    // moby's adaptContainerSettings: memory+swap defaults to twice the memory.
+    if ((hostConfig.Memory ?? 0) > 0 && !hostConfig.MemorySwap) hostConfig.MemorySwap = (hostConfig.Memory ?? 0) * 2;
+    hostConfig.LogConfig = normalizeLogConfig(hostConfig.LogConfig, this.opts.logDefaults ?? BUILTIN_LOG_DEFAULTS);
     const rec: ContainerRecord = {
       Id: id,
       Name: '',
@@ -156,7 +278,7 @@ export class ContainerService {
       await rm(this.dir(id), { recursive: true, force: true });
       throw e;
     }
-    this.events.publish('container', 'create', id, { image: config.Image, name: rec.Name.slice(1) });
+    this.publish(rec, 'create');
     return { Id: id, Warnings: [] };
   }
 
@@ -174,6 +296,9 @@ export class ContainerService {
           throw new ConflictError(`container ${c.Id.slice(0, 12)} is marked for removal and cannot be started`);
         }
         attempted = true;
+        // A start by the user begins a new restart history (moby resets the restart manager).
+        this.cancelRestart(c.Id);
+        c.RestartCount = 0;
         await this.startLocked(c);
       });
     } catch (e) {
@@ -203,6 +328,7 @@ export class ContainerService {
         id: c.Id,
         bundleDir: dir,
         logPath: this.logPath(c.Id),
+        logDriver: this.logPolicyOf(c).driver === 'none' ? 'none' : 'file',
         exitDir: this.exitDir,
         persistDir: join(dir, 'persist'),
         tty: c.Config.Tty === true,
@@ -250,37 +376,105 @@ export class ContainerService {
     c.MonitorPid = conmonPid;
     c.ManuallyStopped = false;
     this.store.update(c);
-    this.events.publish('container', 'start', c.Id, { name: c.Name.slice(1), image: c.Config.Image ?? '' });
+    this.publish(c, 'start');
+    this.fire('started', c);
     // A very short-lived container may have exited before we recorded it running.
     const early = await this.exits.readExit(c.Id);
     if (early) setImmediate(() => void this.handleExit(c.Id, early));
   }
 
-  logPath(id: string): string {
-    return join(this.dir(id), 'ctr.log');
-  }
-
-  // ---- exit handling -----------------------------------------------------
+  // ---- exit handling and restart policies --------------------------------
 
   private async handleExit(id: string, info: ExitInfo): Promise<void> {
     let autoRemove = false;
+    let restartIn: number | undefined;
     await this.lock.run(id, async () => {
       const c = this.store.get(id);
-      if (!c || !(c.State.Running || c.State.Restarting)) return;
+      // Restarting: no process is running, so no exit can be meant for it.
+      if (!c || !c.State.Running || c.State.Restarting) return;
       await this.releaseRuntime(c);
-      c.State = transition(c.State, 'exited', c.Name);
+      const ranForMs = info.exitedAt.getTime() - Date.parse(c.State.StartedAt);
+      const decision = decideRestart(
+        c.HostConfig.RestartPolicy,
+        { exitCode: info.exitCode, ranForMs, manuallyStopped: c.ManuallyStopped, restartCount: c.RestartCount },
+        this.restarts.get(id)?.delayMs ?? 0,
+      );
+      const restart = decision.restart && !this.closed && !c.HostConfig.AutoRemove;
+      c.State = transition(c.State, restart ? 'restarting' : 'exited', c.Name);
       c.State.Pid = 0;
       c.State.ExitCode = info.exitCode;
       c.State.OOMKilled = info.oomKilled;
       c.State.FinishedAt = info.exitedAt.toISOString();
       c.MonitorPid = 0;
       this.store.update(c);
-      if (info.oomKilled) this.events.publish('container', 'oom', id, { name: c.Name.slice(1) });
-      this.events.publish('container', 'die', id, { exitCode: String(info.exitCode), name: c.Name.slice(1) });
+      if (info.oomKilled) this.publish(c, 'oom');
+      this.publish(c, 'die', { exitCode: String(info.exitCode), execDuration: String(Math.max(0, Math.round(ranForMs / 1000))) });
+      this.fire('stopped', c);
       this.notifyWaiters(id, ['not-running', 'next-exit'], { StatusCode: info.exitCode, Error: null });
-      autoRemove = c.HostConfig.AutoRemove === true;
+      if (restart) {
+        this.restarts.set(id, { delayMs: decision.delayMs });
+        restartIn = decision.delayMs;
+      } else {
+        this.restarts.delete(id);
+        autoRemove = c.HostConfig.AutoRemove === true;
+      }
     });
+    if (restartIn !== undefined) this.scheduleRestart(id, restartIn);
     if (autoRemove) await this.remove(id, { force: true, volumes: false }).catch(() => undefined);
+  }
+
+  private scheduleRestart(id: string, ms: number): void {
+    const st = this.restarts.get(id) ?? { delayMs: ms };
+    if (st.timer) clearTimeout(st.timer);
+    st.timer = setTimeout(() => {
+      st.timer = undefined;
+      void this.lock
+        .run(id, async () => {
+          const c = this.store.get(id);
+          if (!c || c.State.Status !== 'restarting' || this.closed) return;
+          c.RestartCount++;
+          try {
+            await this.startLocked(c);
+          } catch (e) {
+            // As moby: a restart that cannot start leaves the container stopped.
+            const cur = this.store.get(id) ?? c;
+            cur.State = transition(cur.State, 'exited', cur.Name);
+            cur.State.Error = messageOf(e);
+            cur.RestartCount = c.RestartCount;
+            this.store.update(cur);
+            this.restarts.delete(id);
+            this.notifyWaiters(id, ['not-running'], { StatusCode: cur.State.ExitCode, Error: null });
+          }
+        })
+        .catch(() => undefined);
+    }, ms);
+    st.timer.unref();
+    this.restarts.set(id, st);
+  }
+
+  /** Stops a pending restart; returns whether one was pending. */
+  private cancelRestart(id: string): boolean {
+    const st = this.restarts.get(id);
+    const pending = st?.timer !== undefined;
+    if (st?.timer) clearTimeout(st.timer);
+    this.restarts.delete(id);
+    return pending;
+  }
+
+  /** A container waiting to be restarted becomes exited (stop, kill or rm of it). */
+  private async abortRestarting(id: string, manually: boolean): Promise<boolean> {
+    let was = false;
+    await this.lock.run(id, async () => {
+      const c = this.store.get(id);
+      if (!c || !c.State.Restarting) return;
+      was = true;
+      this.cancelRestart(id);
+      c.State = transition(c.State, 'exited', c.Name);
+      if (manually) c.ManuallyStopped = true;
+      this.store.update(c);
+      this.notifyWaiters(id, ['not-running'], { StatusCode: c.State.ExitCode, Error: null });
+    });
+    return was;
   }
 
   /** Runtime state and rootfs mount of a stopped container. */
@@ -307,7 +501,7 @@ export class ContainerService {
    */
   wait(ref: string, condition: WaitCondition, signal?: AbortSignal): Promise<WaitResult> {
     const c = this.store.resolve(ref);
-    if (condition === 'not-running' && !c.State.Running && !c.State.Restarting) {
+    if (condition === 'not-running' && !c.State.Running) {
       return Promise.resolve({ StatusCode: c.State.ExitCode, Error: null });
     }
     return new Promise((resolve) => {
@@ -317,28 +511,36 @@ export class ContainerService {
     });
   }
 
+  /** Resolves true once the container's process is gone (false after `ms`). */
   private waitForExit(id: string, ms: number): Promise<boolean> {
     const c = this.store.get(id);
-    if (!c || !c.State.Running) return Promise.resolve(true);
+    if (!c || !c.State.Running || c.State.Restarting) return Promise.resolve(true);
     return new Promise((resolve) => {
       const ac = new AbortController();
-      const timer = ms >= 0 ? setTimeout(() => {
-        ac.abort();
-        resolve(false);
-      }, ms) : null;
-      void this.wait(id, 'not-running', ac.signal).then(() => {
+      const timer =
+        ms >= 0
+          ? setTimeout(() => {
+              ac.abort();
+              resolve(false);
+            }, ms)
+          : null;
+      void this.wait(id, 'next-exit', ac.signal).then(() => {
         if (timer) clearTimeout(timer);
         resolve(true);
       });
     });
   }
 
-  // ---- stop / kill -------------------------------------------------------
+  // ---- stop / restart / kill ---------------------------------------------
 
   async stop(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
     const c = this.store.resolve(ref);
-    if (!c.State.Running) throw new NotModifiedError('container already stopped');
     const sig = parseSignal(opts.signal || c.Config.StopSignal || 'SIGTERM');
+    if (await this.abortRestarting(c.Id, true)) {
+      this.publish(c, 'stop');
+      return;
+    }
+    if (!c.State.Running) throw new NotModifiedError('container already stopped');
     const timeout = opts.timeout ?? c.Config.StopTimeout ?? 10;
     await this.lock.run(c.Id, async () => {
       const cur = this.store.get(c.Id);
@@ -347,33 +549,169 @@ export class ContainerService {
         this.store.update(cur);
       }
     });
+    this.cancelRestart(c.Id);
+    this.publish(c, 'kill', { signal: String(sig) });
+    // A paused process cannot act on the signal: let it run again first.
     if (c.State.Paused) await this.opts.runtime.resume(c.Id).catch(() => undefined);
     await this.opts.runtime.kill(c.Id, sig).catch(() => undefined);
-    if (await this.waitForExit(c.Id, timeout < 0 ? -1 : timeout * 1000)) return;
-    await this.opts.runtime.kill(c.Id, 'KILL', true).catch(() => undefined);
-    if (!(await this.waitForExit(c.Id, 30_000))) {
-      throw new SystemError(`cannot stop container: ${c.Id.slice(0, 12)}: tried to kill container, but did not receive an exit event`);
+    if (!(await this.waitForExit(c.Id, timeout < 0 ? -1 : timeout * 1000))) {
+      this.publish(c, 'kill', { signal: '9' });
+      await this.opts.runtime.kill(c.Id, 'KILL', true).catch(() => undefined);
+      if (!(await this.waitForExit(c.Id, 30_000))) {
+        throw new SystemError(`cannot stop container: ${c.Id.slice(0, 12)}: tried to kill container, but did not receive an exit event`);
+      }
     }
+    this.publish(c, 'stop');
+  }
+
+  /** Docker's restart: stop (if running) with the timeout, then start. */
+  async restart(ref: string, opts: { timeout?: number; signal?: string }): Promise<void> {
+    const c = this.store.resolve(ref);
+    try {
+      await this.stop(c.Id, opts);
+    } catch (e) {
+      if (!(e instanceof NotModifiedError)) throw new SystemError(`Cannot restart container ${ref}: ${messageOf(e)}`, { cause: e });
+    }
+    try {
+      await this.start(c.Id);
+    } catch (e) {
+      if (e instanceof NotModifiedError) return;
+      throw e;
+    }
+    this.publish(this.store.get(c.Id) ?? c, 'restart');
   }
 
   async kill(ref: string, signal?: string): Promise<void> {
     const c = this.store.resolve(ref);
     const sig = parseSignal(signal || 'SIGKILL');
     if (!c.State.Running) throw new ConflictError(`cannot kill container: ${ref}: container ${c.Id} is not running`);
-    await this.opts.runtime.kill(c.Id, sig);
+    // moby: killing with the stop signal (or KILL) ends any restart policy, like a stop.
+    const stopSig = parseSignal(c.Config.StopSignal || 'SIGTERM');
+    const ends = sig === 9 || !c.Config.StopSignal || sig === stopSig;
+    if (c.State.Restarting) {
+      if (ends) await this.abortRestarting(c.Id, true);
+      this.publish(c, 'kill', { signal: String(sig) });
+      return;
+    }
+    if (ends) {
+      this.cancelRestart(c.Id);
+      await this.lock.run(c.Id, async () => {
+        const cur = this.store.get(c.Id);
+        if (cur && cur.State.Running) {
+          cur.ManuallyStopped = true;
+          this.store.update(cur);
+        }
+      });
+    }
+    try {
+      await this.opts.runtime.kill(c.Id, sig);
+    } catch (e) {
+      if (isConflict(e) || e instanceof NotFoundError) throw new ConflictError(`cannot kill container: ${ref}: container ${c.Id} is not running`);
+      throw e;
+    }
+    this.publish(c, 'kill', { signal: String(sig) });
     if (sig === 9) await this.waitForExit(c.Id, 10_000);
+  }
+
+  // ---- pause / unpause ---------------------------------------------------
+
+  async pause(ref: string): Promise<void> {
+    const first = this.store.resolve(ref);
+    await this.lock.run(first.Id, async () => {
+      const c = this.store.resolve(first.Id);
+      if (!c.State.Running) throw new ConflictError(`container ${c.Id} is not running`);
+      if (c.State.Restarting) throw new ConflictError(`Container ${c.Id} is restarting, wait until the container is running`);
+      if (c.State.Paused) throw new ConflictError(`Container ${c.Id} is already paused`);
+      try {
+        await this.opts.runtime.pause(c.Id);
+      } catch (e) {
+        throw new SystemError(`Cannot pause container ${c.Id}: ${messageOf(e)}`, { cause: e });
+      }
+      c.State = transition(c.State, 'paused', c.Name);
+      this.store.update(c);
+      this.publish(c, 'pause');
+    });
+  }
+
+  async unpause(ref: string): Promise<void> {
+    const first = this.store.resolve(ref);
+    await this.lock.run(first.Id, async () => {
+      const c = this.store.resolve(first.Id);
+      if (!c.State.Paused) throw new ConflictError(`Container ${c.Id} is not paused`);
+      try {
+        await this.opts.runtime.resume(c.Id);
+      } catch (e) {
+        throw new SystemError(`Cannot unpause container ${c.Id}: ${messageOf(e)}`, { cause: e });
+      }
+      c.State = transition(c.State, 'running', c.Name);
+      this.store.update(c);
+      this.publish(c, 'unpause');
+    });
+  }
+
+  // ---- rename / update ---------------------------------------------------
+
+  async rename(ref: string, newName: string): Promise<void> {
+    if (newName === '') throw new InvalidArgumentError('Neither old nor new names may be empty');
+    const wanted = validateName(newName);
+    const first = this.store.resolve(ref);
+    await this.lock.run(first.Id, async () => {
+      const c = this.store.resolve(first.Id);
+      const oldName = c.Name;
+      if (oldName === wanted) throw new InvalidArgumentError('Renaming a container with the same name as its current name');
+      c.Name = wanted;
+      this.store.rename(c);
+      this.publish(c, 'rename', { oldName });
+    });
+  }
+
+  async update(ref: string, body: unknown): Promise<{ Warnings: string[] }> {
+    const u = validateUpdateBody(body);
+    const first = this.store.resolve(ref);
+    await this.lock.run(first.Id, async () => {
+      const c = this.store.resolve(first.Id);
+      if (c.State.Status === 'removing' || c.State.Status === 'dead') {
+        throw new ConflictError(`Cannot update container ${c.Id}: container is marked for removal and cannot be "update"`);
+      }
+      const next = mergeUpdate(c.HostConfig, u);
+      const updated: ContainerRecord = { ...c, HostConfig: next };
+      const resources = resourcesOf(updated);
+      if (c.State.Running && !c.State.Restarting) {
+        try {
+          await this.opts.runtime.update(c.Id, resources);
+        } catch (e) {
+          throw new SystemError(`Cannot update container ${c.Id}: ${messageOf(e)}`, { cause: e });
+        }
+      }
+      this.store.update(updated);
+      this.publish(updated, 'update');
+    });
+    return { Warnings: [] };
   }
 
   // ---- remove ------------------------------------------------------------
 
   async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
     const c = this.store.resolve(ref);
-    if (c.State.Running || c.State.Paused) {
+    if (c.State.Restarting) {
+      if (!opts.force) {
+        throw new ConflictError(`cannot remove container "${c.Name}": container is restarting: stop the container before removing or force remove`);
+      }
+      await this.abortRestarting(c.Id, true);
+    } else if (c.State.Running) {
       if (!opts.force) {
         throw new ConflictError(
           `cannot remove container "${c.Name}": container is ${c.State.Paused ? 'paused' : 'running'}: stop the container before removing or force remove`,
         );
       }
+      this.cancelRestart(c.Id);
+      await this.lock.run(c.Id, async () => {
+        const cur = this.store.get(c.Id);
+        if (cur) {
+          cur.ManuallyStopped = true;
+          this.store.update(cur);
+        }
+      });
       if (c.State.Paused) await this.opts.runtime.resume(c.Id).catch(() => undefined);
       await this.opts.runtime.kill(c.Id, 'KILL', true).catch(() => undefined);
       await this.waitForExit(c.Id, 30_000);
@@ -385,6 +723,7 @@ export class ContainerService {
       if (cur.State.Status === 'removing') throw new ConflictError(`removal of container ${ref} is already in progress`);
       if (cur.State.Running && !opts.force) throw new ConflictError(`cannot remove container "${cur.Name}": container is running`);
       exitCode = cur.State.ExitCode;
+      this.cancelRestart(cur.Id);
       cur.State = transition(cur.State, 'removing', cur.Name);
       this.store.update(cur);
       try {
@@ -401,7 +740,9 @@ export class ContainerService {
       this.store.delete(cur.Id);
     });
     this.failPendingAttach(c.Id);
-    this.events.publish('container', 'destroy', c.Id, { name: c.Name.slice(1) });
+    this.execs.forgetContainer(c.Id);
+    this.fire('removed', c.Id);
+    this.publish(c, 'destroy');
     this.notifyWaiters(c.Id, ['removed', 'not-running', 'next-exit'], { StatusCode: exitCode, Error: null });
   }
 
@@ -410,11 +751,12 @@ export class ContainerService {
   /** Attaches now if running, else when the container next starts. */
   async attach(ref: string, req: AttachRequest): Promise<void> {
     const c = this.store.resolve(ref);
-    if (c.State.Running) {
+    this.publish(c, 'attach');
+    if (c.State.Running && !c.State.Restarting) {
       await this.connectAttach(c, req);
       return;
     }
-    if (c.State.Status === 'created' || c.State.Status === 'exited') {
+    if (c.State.Status === 'created' || c.State.Status === 'exited' || c.State.Restarting) {
       const list = this.pendingAttach.get(c.Id) ?? [];
       list.push(req);
       this.pendingAttach.set(c.Id, list);
@@ -470,14 +812,18 @@ export class ContainerService {
 
   async resize(ref: string, rows: number, cols: number): Promise<void> {
     const c = this.store.resolve(ref);
-    if (!c.State.Running) throw new ConflictError(`Container ${c.Id} is not running`);
+    if (!c.State.Running || c.State.Restarting) throw new ConflictError(`Container ${c.Id} is not running`);
     if (!c.Config.Tty) return;
     await resizeConmon(this.dir(c.Id), { rows, cols });
+    this.publish(c, 'resize', { height: String(rows), width: String(cols) });
   }
 
   logs(ref: string, req: LogsRequest): { tty: boolean; entries: AsyncIterable<LogEntry> } {
     const c = this.store.resolve(ref);
-    const follow = req.follow && (c.State.Running || c.State.Restarting);
+    if (this.logPolicyOf(c).driver === 'none') {
+      throw new NotImplementedError('configured logging driver does not support reading');
+    }
+    const follow = req.follow && c.State.Running;
     const stopFollowing = follow ? this.wait(c.Id, 'not-running', req.signal).then(() => undefined) : Promise.resolve();
     const opts: Parameters<typeof readLogs>[1] = { follow, tail: req.tail, signal: req.signal, stopFollowing };
     if (req.since) opts.since = req.since;
@@ -485,21 +831,143 @@ export class ContainerService {
     return { tty: c.Config.Tty === true, entries: readLogs(this.logPath(c.Id), opts) };
   }
 
+  // ---- filesystem: cp, diff, export ---------------------------------------
+
+  /**
+   * Runs `fn` on the container's filesystem as a user sees it: a running container's
+   * own view (/proc/<pid>/root, its mounts included), else its snapshot mounted for the
+   * time of the call (under the container's lock, so a start cannot interleave).
+   */
+  private async withRoot<T>(ref: string, fn: (root: string, c: ContainerRecord) => Promise<T>, opts: { rootfsOnly?: boolean } = {}): Promise<T> {
+    const c = this.store.resolve(ref);
+    const live = (x: ContainerRecord): boolean => x.State.Running && !x.State.Restarting && x.State.Pid > 0;
+    if (live(c) && !opts.rootfsOnly) return fn(`/proc/${c.State.Pid}/root`, c);
+    return this.lock.run(c.Id, async () => {
+      const cur = this.store.get(c.Id);
+      if (!cur) throw new NotFoundError(`No such container: ${ref}`);
+      if (live(cur) && !opts.rootfsOnly) return fn(`/proc/${cur.State.Pid}/root`, cur);
+      if (cur.State.Status === 'removing' || cur.State.Status === 'dead') throw new ConflictError(`container ${cur.Id} is marked for removal`);
+      const rootfs = join(this.dir(cur.Id), 'rootfs');
+      await mkdir(rootfs, { recursive: true });
+      const mounted = await isMounted(rootfs);
+      if (!mounted) await mountAll(this.snapshots.mounts(cur.SnapshotKey), rootfs);
+      try {
+        return await fn(rootfs, cur);
+      } finally {
+        if (!mounted) await unmount(rootfs).catch(() => undefined);
+      }
+    });
+  }
+
+  /** `HEAD /containers/{id}/archive`: the stat of a path in the container. */
+  async archiveStat(ref: string, path: string): Promise<PathStat> {
+    if (path === '') throw new InvalidArgumentError('no path given');
+    return this.withRoot(ref, async (root, c) => (await statPath(root, path, c.Id)).stat);
+  }
+
+  /** `GET /containers/{id}/archive`: `ready(stat)` is called before any tar byte is written to `out`. */
+  async archiveGet(ref: string, path: string, out: Writable, ready: (stat: PathStat) => void): Promise<void> {
+    if (path === '') throw new InvalidArgumentError('no path given');
+    await this.withRoot(ref, async (root, c) => {
+      const st = await statPath(root, path, c.Id);
+      ready(st.stat);
+      this.publish(c, 'archive-path');
+      await archivePath(root, st.resolved, st.abs, out);
+    });
+  }
+
+  /** `PUT /containers/{id}/archive`: extracts a tar into a directory of the container. */
+  async archivePut(ref: string, path: string, tar: Readable, opts: ExtractOptions): Promise<void> {
+    if (path === '') throw new InvalidArgumentError('no path given');
+    await this.withRoot(ref, async (root, c) => {
+      if (c.HostConfig.ReadonlyRootfs) throw new ForbiddenError('container rootfs is marked read-only');
+      const st = await statPath(root, path.endsWith('/') ? path : `${path}/`, c.Id).catch((e: unknown) => {
+        if (e instanceof NotFoundError) throw new NotFoundError(`Could not find the file ${path} in container ${c.Id}`);
+        throw e;
+      });
+      if ((st.stat.mode & 2 ** 31) === 0) throw new InvalidArgumentError('extraction point is not a directory');
+      await extractInto(root, st.resolved, tar, opts);
+      this.publish(c, 'extract-to-dir');
+    });
+  }
+
+  /** `docker diff`: the container layer's changes against the image. */
+  async changes(ref: string): Promise<Change[]> {
+    const c = this.store.resolve(ref);
+    const upper = this.snapshots.fsPath(c.SnapshotKey);
+    const m = this.snapshots.mounts(c.SnapshotKey)[0];
+    const lowerOpt = m?.options.find((o) => o.startsWith('lowerdir='));
+    const lowers = lowerOpt ? lowerOpt.slice('lowerdir='.length).split(':').map((l) => (l.startsWith('/') ? l : join(m?.cwd ?? '/', l))) : [];
+    return overlayChanges(upper, lowers);
+  }
+
+  /** `docker export`: a tar of the container's root filesystem (without its mounts). */
+  async export(ref: string, out: Writable): Promise<void> {
+    await this.withRoot(
+      ref,
+      async (root, c) => {
+        this.publish(c, 'export');
+        await exportRoot(root, out);
+      },
+      { rootfsOnly: true },
+    );
+  }
+
+  /** `docker container prune`: removes stopped containers matching the filters. */
+  async prune(filters: Map<string, string[]>): Promise<{ ContainersDeleted: string[] | null; SpaceReclaimed: number }> {
+    for (const k of filters.keys()) if (k !== 'until' && k !== 'label' && k !== 'label!') throw new InvalidArgumentError(`invalid filter '${k}'`);
+    const untils = (filters.get('until') ?? []).map((u) => {
+      const t = /^\d+(\.\d+)?$/.test(u) ? Number(u) * 1000 : Date.parse(u);
+      if (Number.isNaN(t)) throw new InvalidArgumentError(`invalid filter 'until=${u}'`);
+      return t;
+    });
+    const labelMatch = (labels: Record<string, string>, f: string): boolean => {
+      const i = f.indexOf('=');
+      return i < 0 ? f in labels : labels[f.slice(0, i)] === f.slice(i + 1);
+    };
+    const deleted: string[] = [];
+    let reclaimed = 0;
+    for (const c of this.store.list()) {
+      if (c.State.Running || c.State.Status === 'removing') continue;
+      if (untils.some((t) => Date.parse(c.Created) >= t)) continue;
+      const labels = c.Config.Labels ?? {};
+      if (!(filters.get('label') ?? []).every((f) => labelMatch(labels, f))) continue;
+      if ((filters.get('label!') ?? []).some((f) => labelMatch(labels, f))) continue;
+      const size = await dirSize(this.snapshots.fsPath(c.SnapshotKey)).catch(() => 0);
+      try {
+        await this.remove(c.Id, { force: false, volumes: false });
+        deleted.push(c.Id);
+        reclaimed += size;
+      } catch {
+        // removed meanwhile, or started: leave it
+      }
+    }
+    this.events.publish('container', 'prune', '', { reclaimed: String(reclaimed) });
+    return { ContainersDeleted: deleted.length > 0 ? deleted : null, SpaceReclaimed: reclaimed };
+  }
+
   // ---- recovery ----------------------------------------------------------
 
   /**
    * After a daemon (re)start: containers still running under conmon stay
-   * running and controllable; those that exited meanwhile get their exit codes.
+   * running and controllable; those that exited meanwhile get their exit codes
+   * (and their restart policy); containers whose policy says so start again.
    */
   private async recover(): Promise<void> {
+    const toStart: string[] = [];
     for (const c of this.store.list()) {
-      if (c.State.Running || c.State.Restarting) {
+      if (c.State.Restarting) {
+        // berthd went down while a restart was pending: resume it.
+        this.restarts.set(c.Id, { delayMs: 0 });
+        this.scheduleRestart(c.Id, 0);
+      } else if (c.State.Running) {
         const st = await this.opts.runtime.state(c.Id).catch(() => null);
         if (st && (st.status === 'running' || st.status === 'paused')) {
           if ((st.status === 'paused') !== c.State.Paused) {
             c.State = transition(c.State, st.status === 'paused' ? 'paused' : 'running', c.Name);
             this.store.update(c);
           }
+          this.fire('started', c, true);
           continue;
         }
         const exit = (await this.exits.readExit(c.Id)) ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false };
@@ -510,7 +978,28 @@ export class ContainerService {
       } else {
         // Created or exited: nothing may be left running or mounted for it.
         await this.releaseRuntime(c);
+        if (
+          c.State.Status === 'exited' &&
+          restartOnDaemonStart(c.HostConfig.RestartPolicy, {
+            exitCode: c.State.ExitCode,
+            manuallyStopped: c.ManuallyStopped,
+            restartCount: c.RestartCount,
+            wasRestarting: false,
+          })
+        ) {
+          toStart.push(c.Id);
+        }
       }
+    }
+    // Started in the background: the API is up meanwhile, as with dockerd.
+    for (const id of toStart) {
+      void this.lock
+        .run(id, async () => {
+          const c = this.store.get(id);
+          if (!c || c.State.Running) return;
+          await this.startLocked(c);
+        })
+        .catch(() => undefined);
     }
   }
 
@@ -527,4 +1016,15 @@ export class ContainerService {
   usingImage(imageId: string): string[] {
     return this.store.usingImage(imageId);
   }
+}
+
+/** Bytes of regular files under `dir` (a container layer's size), never following symlinks. */
+async function dirSize(dir: string): Promise<number> {
+  let total = 0;
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) total += await dirSize(p);
+    else if (e.isFile()) total += (await lstat(p)).size;
+  }
+  return total;
 }

@@ -4,6 +4,7 @@
  * (/etc/hostname, /etc/hosts, /etc/resolv.conf). Writes only in the
  * container's own directory and creates the working directory in its rootfs.
  */
+import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveUser } from './userLookup.js';
@@ -12,21 +13,44 @@ import {
   buildSpec,
   withArgs,
   withBindMounts,
+  withCapabilities,
   withCgroupsPath,
   withCpuShares,
+  withCpuset,
   withCwd,
   withEnv,
   withHostname,
   withMemory,
+  withMemoryReservation,
   withNanoCpus,
   withNetworkNamespace,
+  withNoNewPrivileges,
+  withOomKillDisable,
   withPidsLimit,
   withRootfs,
+  withSysctl,
   withTerminal,
   withUser,
+  DEFAULT_CAPABILITIES,
   type SpecOpt,
 } from '../runtime/spec.js';
-import type { OciSpec } from '../runtime/ociTypes.js';
+import {
+  findInitBinary,
+  parseSecurityOpts,
+  withDevices,
+  withInit,
+  withOomScoreAdj,
+  withPathLists,
+  withPrivileged,
+  withSeccomp,
+  withShmSize,
+  withTmpfs,
+  withUlimits,
+} from '../runtime/isolation.js';
+import { tweakCapabilities } from '../runtime/capabilities.js';
+import { parseSeccompProfile, toOciSeccomp } from '../runtime/seccomp.js';
+import { DEFAULT_SECCOMP_PROFILE } from '../runtime/seccompDefault.js';
+import type { OciResources, OciSpec } from '../runtime/ociTypes.js';
 import { InvalidArgumentError } from '../errdefs/errors.js';
 
 const HOSTS_BASE = [
@@ -87,8 +111,11 @@ export async function buildContainerSpec(c: ContainerRecord, dir: string, rootfs
   if (!cwd.startsWith('/')) throw new InvalidArgumentError(`the working directory '${cwd}' is invalid, it needs to be an absolute path`);
   await ensureDirInRootfs(rootfs, cwd);
   const mode = networkMode(c);
+  const h = c.HostConfig;
+  const sec = parseSecurityOpts(h.SecurityOpt);
+  const caps = h.Privileged ? [] : tweakCapabilities(DEFAULT_CAPABILITIES, h.CapAdd ?? [], h.CapDrop ?? []);
   const opts: SpecOpt[] = [
-    withRootfs(rootfs, c.HostConfig.ReadonlyRootfs === true),
+    withRootfs(rootfs, h.ReadonlyRootfs === true),
     withArgs([c.Path, ...c.Args]),
     withEnv(finalEnv),
     withCwd(cwd),
@@ -102,13 +129,29 @@ export async function buildContainerSpec(c: ContainerRecord, dir: string, rootfs
       { source: join(dir, 'hosts'), destination: '/etc/hosts', options: ['rbind', 'rprivate'] },
       { source: join(dir, 'resolv.conf'), destination: '/etc/resolv.conf', options: ['rbind', 'rprivate'] },
     ]),
+    ...resourceOpts(c),
+    withShmSize(h.ShmSize ?? 0),
+    withTmpfs(h.Tmpfs ?? {}),
+    withUlimits(h.Ulimits ?? []),
+    withOomScoreAdj(h.OomScoreAdj ?? 0),
+    withNoNewPrivileges(sec.noNewPrivileges),
   ];
-  if (c.HostConfig.Memory) opts.push(withMemory(c.HostConfig.Memory, c.HostConfig.MemorySwap ?? 0));
-  const n = nanoCpus(c);
-  if (n > 0) opts.push(withNanoCpus(n));
-  if (c.HostConfig.CpuShares) opts.push(withCpuShares(c.HostConfig.CpuShares));
-  if (c.HostConfig.PidsLimit && c.HostConfig.PidsLimit > 0) opts.push(withPidsLimit(c.HostConfig.PidsLimit));
-  const size = c.HostConfig.ConsoleSize;
+  if (h.Sysctls && Object.keys(h.Sysctls).length > 0) opts.push(withSysctl(h.Sysctls));
+  if (h.Privileged) {
+    opts.push(withPrivileged());
+  } else {
+    opts.push(withCapabilities(caps));
+    if (sec.unmaskSystemPaths) opts.push(withPathLists([], []));
+    else opts.push(withPathLists(h.MaskedPaths, h.ReadonlyPaths));
+    opts.push(withSeccomp(seccompFor(sec.seccomp, caps)));
+  }
+  if (h.Devices && h.Devices.length > 0) opts.push(withDevices(h.Devices));
+  if (h.Init === true) {
+    const init = findInitBinary();
+    if (init === null) throw new InvalidArgumentError('--init: no init binary found on the host (install Debian\'s tini or catatonit)');
+    opts.push(withInit(init));
+  }
+  const size = h.ConsoleSize;
   if (c.Config.Tty && Array.isArray(size) && size[0] > 0 && size[1] > 0) {
     // The client's terminal size from the start, as Docker does: a resize after start races the first command.
     opts.push((spec) => {
@@ -116,6 +159,45 @@ export async function buildContainerSpec(c: ContainerRecord, dir: string, rootfs
     });
   }
   return buildSpec(opts);
+}
+
+/** The seccomp profile a container gets: Docker's default, none, or the user's (JSON, or a file path on the daemon's host). */
+function seccompFor(choice: 'default' | 'unconfined' | { json: string }, caps: readonly string[]): ReturnType<typeof toOciSeccomp> | undefined {
+  if (choice === 'unconfined') return undefined;
+  if (choice === 'default') return toOciSeccomp(DEFAULT_SECCOMP_PROFILE, { capabilities: caps });
+  let text = choice.json;
+  if (!text.trimStart().startsWith('{')) {
+    try {
+      text = readFileSync(text, 'utf8');
+    } catch (e) {
+      throw new InvalidArgumentError(`opening seccomp profile (${choice.json}) failed: ${(e as Error).message}`);
+    }
+  }
+  return toOciSeccomp(parseSeccompProfile(text), { capabilities: caps });
+}
+
+/** The cgroup settings of a container (create, and `update` of a running one). */
+export function resourceOpts(c: ContainerRecord): SpecOpt[] {
+  const h = c.HostConfig;
+  const opts: SpecOpt[] = [];
+  if (h.Memory) opts.push(withMemory(h.Memory, h.MemorySwap ?? 0));
+  if (h.MemoryReservation) opts.push(withMemoryReservation(h.MemoryReservation));
+  if (h.OomKillDisable) opts.push(withOomKillDisable(true));
+  const n = nanoCpus(c);
+  if (n > 0) opts.push(withNanoCpus(n));
+  if (h.CpuShares) opts.push(withCpuShares(h.CpuShares));
+  if (h.CpusetCpus || h.CpusetMems) opts.push(withCpuset(h.CpusetCpus ?? '', h.CpusetMems ?? ''));
+  if (h.PidsLimit && h.PidsLimit > 0) opts.push(withPidsLimit(h.PidsLimit));
+  return opts;
+}
+
+/** The OCI resources `runc update` gets for a container (unset limits are lifted where runc can). */
+export function resourcesOf(c: ContainerRecord): OciResources {
+  const r = buildSpec(resourceOpts(c)).linux.resources ?? {};
+  delete r.devices;
+  // runc update: -1 lifts a pids limit (0 would mean "unchanged").
+  if (!r.pids) r.pids = { limit: -1 };
+  return r;
 }
 
 /** Docker creates a missing WorkingDir; it must not be created through a symlink out of the rootfs. */

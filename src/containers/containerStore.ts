@@ -35,6 +35,21 @@ export class ContainerStore {
     }
   }
 
+  /** Saves a record whose Name changed; a name in use by another container is Docker's 409. */
+  rename(c: ContainerRecord): void {
+    try {
+      this.update(c);
+    } catch (e) {
+      if (e instanceof Error && /UNIQUE constraint failed: containers.name/.test(e.message)) {
+        const other = this.byName(c.Name);
+        throw new ConflictError(
+          `Conflict. The container name "${c.Name}" is already in use by container "${other?.Id ?? ''}". You have to remove (or rename) that container to be able to reuse that name.`,
+        );
+      }
+      throw e;
+    }
+  }
+
   update(c: ContainerRecord): void {
     this.db.prepare('UPDATE containers SET name = ?, doc = ? WHERE id = ?').run(c.Name, JSON.stringify(c), c.Id);
   }

@@ -5,8 +5,15 @@
  */
 import { availableParallelism } from 'node:os';
 import { InvalidArgumentError } from '../errdefs/errors.js';
-import type { ContainerConfigPart } from '../oci/image.js';
+import type { ContainerConfigPart, HealthConfig } from '../oci/image.js';
+import { probeCommand, validateHealthcheck } from './healthMonitor.js';
 import type { ContainerConfig, HostConfig } from './types.js';
+import { validateRestartPolicy } from './restartPolicy.js';
+import { tweakCapabilities } from '../runtime/capabilities.js';
+import { parseSecurityOpts, withOomScoreAdj, withShmSize, withTmpfs, withUlimits } from '../runtime/isolation.js';
+import { parseSeccompProfile } from '../runtime/seccomp.js';
+import { parseCpuset } from '../runtime/spec.js';
+import { messageOf } from '../errdefs/errors.js';
 
 export const DEFAULT_PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
@@ -40,6 +47,11 @@ export function validateCreateBody(body: unknown): { config: ContainerConfig; ho
     check(h[k] === undefined || h[k] === null || (typeof h[k] === 'number' && Number.isFinite(h[k])), `invalid JSON: HostConfig.${k} must be a number`);
   }
   check(h.PidsLimit === undefined || h.PidsLimit === null || typeof h.PidsLimit === 'number', 'invalid JSON: HostConfig.PidsLimit must be a number');
+  if (b.Healthcheck !== undefined && b.Healthcheck !== null && (typeof b.Healthcheck !== 'object' || Array.isArray(b.Healthcheck))) {
+    throw new InvalidArgumentError('invalid JSON: Healthcheck must be an object');
+  }
+  validateHealthcheck(b.Healthcheck as HealthConfig | undefined);
+  probeCommand(b.Healthcheck as HealthConfig | undefined);
   const config = { ...b } as ContainerConfig;
   delete config.HostConfig;
   delete config.NetworkingConfig;
@@ -71,9 +83,41 @@ function validateHostConfig(h: HostConfig): void {
   if (cs !== undefined && cs !== null && !(Array.isArray(cs) && cs.length === 2 && cs.every((n) => Number.isInteger(n) && n >= 0))) {
     throw new InvalidArgumentError('invalid JSON: HostConfig.ConsoleSize must be [height, width]');
   }
+  validateRestartPolicy(h.RestartPolicy);
   const rp = h.RestartPolicy?.Name ?? '';
-  if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(rp)) {
-    throw new InvalidArgumentError(`invalid restart policy '${rp}'`);
+  for (const [k, list] of [['CapAdd', h.CapAdd], ['CapDrop', h.CapDrop]] as const) {
+    if (list !== undefined && list !== null && !isStringArray(list)) throw new InvalidArgumentError(`invalid JSON: HostConfig.${k} must be an array of strings`);
+    try {
+      tweakCapabilities([], list ?? [], []);
+    } catch (e) {
+      throw new InvalidArgumentError(`invalid ${k}: ${messageOf(e)}`);
+    }
+  }
+  if (h.SecurityOpt !== undefined && h.SecurityOpt !== null && !isStringArray(h.SecurityOpt)) {
+    throw new InvalidArgumentError('invalid JSON: HostConfig.SecurityOpt must be an array of strings');
+  }
+  const sec = parseSecurityOpts(h.SecurityOpt);
+  if (typeof sec.seccomp === 'object' && sec.seccomp.json.trimStart().startsWith('{')) parseSeccompProfile(sec.seccomp.json);
+  if ((h.MemoryReservation ?? 0) < 0) throw new InvalidArgumentError('Invalid value for memory reservation: must be positive');
+  if (h.MemoryReservation && h.MemoryReservation < 6 * 1024 * 1024) throw new InvalidArgumentError('Minimum memory reservation allowed is 6MB');
+  if (h.Memory && h.MemoryReservation && h.MemoryReservation > h.Memory) {
+    throw new InvalidArgumentError('Minimum memory limit can not be less than memory reservation limit, see usage');
+  }
+  if (h.CpusetCpus) {
+    const want = parseCpuset(h.CpusetCpus);
+    if (want.some((c) => c >= ncpu)) throw new InvalidArgumentError(`Requested CPUs are not available - requested ${h.CpusetCpus}, available: 0-${ncpu - 1}`);
+  }
+  if (h.CpusetMems) parseCpuset(h.CpusetMems, 'cpuset mems');
+  if ((h.CpuShares ?? 0) < 0) throw new InvalidArgumentError('invalid CPU shares: must be positive');
+  // The SpecOpt builders check their input when made: build them once here for the 400s.
+  withOomScoreAdj(h.OomScoreAdj ?? 0);
+  withShmSize(h.ShmSize ?? 0);
+  if (h.Tmpfs !== undefined && h.Tmpfs !== null && (typeof h.Tmpfs !== 'object' || Array.isArray(h.Tmpfs))) throw new InvalidArgumentError('invalid JSON: HostConfig.Tmpfs must be an object');
+  withTmpfs(h.Tmpfs ?? {});
+  if (h.Ulimits !== undefined && h.Ulimits !== null && !Array.isArray(h.Ulimits)) throw new InvalidArgumentError('invalid JSON: HostConfig.Ulimits must be an array');
+  withUlimits(h.Ulimits ?? []);
+  for (const d of h.Devices ?? []) {
+    if (typeof d !== 'object' || d === null || typeof d.PathOnHost !== 'string' || d.PathOnHost === '') throw new InvalidArgumentError('invalid JSON: HostConfig.Devices entries need a PathOnHost');
   }
   if (h.AutoRemove && rp !== '' && rp !== 'no') {
     throw new InvalidArgumentError("Conflicting options: cannot use auto-remove and restart policy ('" + rp + "') together");
@@ -112,7 +156,20 @@ export function mergeImageConfig(config: ContainerConfig, image: ContainerConfig
   if (image.ExposedPorts) out.ExposedPorts = { ...image.ExposedPorts, ...(out.ExposedPorts ?? {}) };
   if (image.Volumes) out.Volumes = { ...image.Volumes, ...(out.Volumes ?? {}) };
   if (image.Labels) out.Labels = { ...image.Labels, ...(out.Labels ?? {}) };
-  if (!out.Healthcheck && image.Healthcheck) out.Healthcheck = image.Healthcheck;
+  if (image.Healthcheck) {
+    // moby's merge: the container's own healthcheck wins field by field.
+    if (!out.Healthcheck) out.Healthcheck = { ...image.Healthcheck };
+    else {
+      const h = { ...out.Healthcheck };
+      if (!h.Test || h.Test.length === 0) h.Test = image.Healthcheck.Test ?? [];
+      if (!h.Interval) h.Interval = image.Healthcheck.Interval ?? 0;
+      if (!h.Timeout) h.Timeout = image.Healthcheck.Timeout ?? 0;
+      if (!h.StartPeriod) h.StartPeriod = image.Healthcheck.StartPeriod ?? 0;
+      if (!h.StartInterval) h.StartInterval = image.Healthcheck.StartInterval ?? 0;
+      if (!h.Retries) h.Retries = image.Healthcheck.Retries ?? 0;
+      out.Healthcheck = h;
+    }
+  }
   if (!out.OnBuild && image.OnBuild) out.OnBuild = image.OnBuild;
   return out;
 }

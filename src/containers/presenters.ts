@@ -27,11 +27,14 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
   const st = c.State;
   if (st.Status === 'removing') return 'Removal In Progress';
   if (st.Status === 'dead') return 'Dead';
+  if (st.Restarting) return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
   if (st.Running) {
     const up = `Up ${humanDuration(now - Date.parse(st.StartedAt))}`;
-    return st.Paused ? `${up} (Paused)` : up;
+    if (st.Paused) return `${up} (Paused)`;
+    // Docker's Health.String(): "health: starting" while starting.
+    if (st.Health) return `${up} (${st.Health.Status === 'starting' ? 'health: starting' : st.Health.Status})`;
+    return up;
   }
-  if (st.Restarting) return `Restarting (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
   if (st.Status === 'created' || st.StartedAt.startsWith('0001')) return 'Created';
   return `Exited (${st.ExitCode}) ${humanDuration(now - Date.parse(st.FinishedAt))} ago`;
 }
@@ -61,7 +64,7 @@ function endpoint(): Record<string, unknown> {
   };
 }
 
-export function inspectContainer(c: ContainerRecord, dir: string, logPath: string): Record<string, unknown> {
+export function inspectContainer(c: ContainerRecord, dir: string, logPath: string, execIds: string[] = []): Record<string, unknown> {
   const net = networkName(c);
   return {
     Id: c.Id,
@@ -80,6 +83,7 @@ export function inspectContainer(c: ContainerRecord, dir: string, logPath: strin
       Error: c.State.Error,
       StartedAt: c.State.StartedAt,
       FinishedAt: c.State.FinishedAt,
+      ...(c.State.Health ? { Health: c.State.Health } : {}),
     },
     Image: c.Image,
     ResolvConfPath: `${dir}/resolv.conf`,
@@ -93,7 +97,7 @@ export function inspectContainer(c: ContainerRecord, dir: string, logPath: strin
     MountLabel: '',
     ProcessLabel: '',
     AppArmorProfile: '',
-    ExecIDs: null,
+    ExecIDs: execIds.length > 0 ? execIds : null,
     HostConfig: {
       Binds: null,
       ContainerIDFile: '',

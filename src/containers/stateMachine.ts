@@ -10,7 +10,7 @@ const ALLOWED: Record<ContainerStatus, readonly ContainerStatus[]> = {
   created: ['running', 'exited', 'removing', 'dead'],
   running: ['paused', 'exited', 'restarting', 'removing', 'dead'],
   paused: ['running', 'exited', 'removing', 'dead'],
-  restarting: ['running', 'exited', 'removing', 'dead'],
+  restarting: ['running', 'exited', 'removing', 'dead', 'restarting'],
   exited: ['running', 'restarting', 'removing', 'dead', 'exited'],
   removing: ['dead', 'exited'],
   dead: ['removing'],
@@ -28,7 +28,8 @@ export function transition(state: ContainerState, to: ContainerStatus, name: str
   return {
     ...state,
     Status: to,
-    Running: to === 'running' || to === 'paused',
+    // As Docker: a container waiting to be restarted counts as running (ps lists it, wait does not return).
+    Running: to === 'running' || to === 'paused' || to === 'restarting',
     Paused: to === 'paused',
     Restarting: to === 'restarting',
     Dead: to === 'dead',

@@ -61,7 +61,32 @@ export interface HostConfig {
   Init?: boolean | null;
   ShmSize?: number;
   ConsoleSize?: [number, number] | null;
+  CpusetCpus?: string;
+  CpusetMems?: string;
+  BlkioWeight?: number;
+  OomKillDisable?: boolean | null;
+  OomScoreAdj?: number;
+  Devices?: DeviceMapping[] | null;
+  Tmpfs?: Record<string, string> | null;
+  Ulimits?: Ulimit[] | null;
+  SecurityOpt?: string[] | null;
+  LogConfig?: { Type: string; Config: Record<string, string> };
+  Sysctls?: Record<string, string> | null;
+  MaskedPaths?: string[] | null;
+  ReadonlyPaths?: string[] | null;
   [extra: string]: unknown;
+}
+
+export interface DeviceMapping {
+  PathOnHost: string;
+  PathInContainer: string;
+  CgroupPermissions: string;
+}
+
+export interface Ulimit {
+  Name: string;
+  Soft: number;
+  Hard: number;
 }
 
 export interface ContainerState {
@@ -76,6 +101,8 @@ export interface ContainerState {
   Error: string;
   StartedAt: string;
   FinishedAt: string;
+  /** Present while a container with a healthcheck runs (and after, with the last results). */
+  Health?: { Status: 'starting' | 'healthy' | 'unhealthy'; FailingStreak: number; Log: Array<{ Start: string; End: string; ExitCode: number; Output: string }> };
 }
 
 export interface ContainerRecord {

@@ -29,6 +29,7 @@ import { containerRoutes } from '../server/routes/containers.js';
 import { execRoutes } from '../server/routes/exec.js';
 import { eventRoutes } from '../server/routes/events.js';
 import { imageRoutes } from '../server/routes/images.js';
+import { imagePruneRoutes } from '../server/routes/imagePrune.js';
 import { familiarString, parseNormalizedNamed } from '../reference/index.js';
 import { DataRootLock } from './lock.js';
 import { cgroupVersion, preflight } from './preflight.js';
@@ -43,6 +44,8 @@ export interface DaemonConfig {
   cgroupParent: string;
   insecureRegistries: string[];
   registryMirrors: Record<string, string[]>;
+  /** Default container log options (`--log-opt max-size=…`, `max-file=…`); rotation is on by default. */
+  containerLogOpts?: Record<string, string>;
 }
 
 export class Daemon {
@@ -100,7 +103,15 @@ export class Daemon {
       cgroupParent: this.cfg.cgroupParent,
     });
     const containers = new ContainerService(
-      { root, runtime, cgroupParent: this.cfg.cgroupParent },
+      {
+        root,
+        runtime,
+        cgroupParent: this.cfg.cgroupParent,
+        logDefaults: {
+          'max-size': this.cfg.containerLogOpts?.['max-size'] ?? '10m',
+          'max-file': this.cfg.containerLogOpts?.['max-file'] ?? '3',
+        },
+      },
       new ContainerStore(this.db),
       images,
       snapshots,
@@ -143,6 +154,7 @@ export class Daemon {
       ...execRoutes(containers.execs),
       ...eventRoutes(events),
       ...imageRoutes(images, (id) => containers.usingImage(id), distribution, new ImageArchive(images, content, new LayerUnpacker(content, snapshots), snapshots)),
+      ...imagePruneRoutes(images, (id) => containers.usingImage(id), (chain) => snapshots.stat(chain)?.size ?? 0),
     ]);
     const server = createServer((req, res) => {
       void router.dispatch(req, res);

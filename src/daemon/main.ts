@@ -40,6 +40,7 @@ async function main(): Promise<void> {
     .option('--log-level <level>', 'debug, info, warn, error or fatal', 'info')
     .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable; loopback ones always are)', collect, [])
     .option('--registry-mirror <[registry=]url>', 'pull-through mirror, for Docker Hub or for any named registry (repeatable)', collect, [])
+    .option('--log-opt <key=value>', 'default container log option: max-size (default 10m), max-file (default 3) (repeatable)', collect, [])
     .version('0.1.0', '-v, --version')
     .parse(process.argv);
   const o = program.opts<{
@@ -51,6 +52,7 @@ async function main(): Promise<void> {
     logLevel: string;
     insecureRegistry: string[];
     registryMirror: string[];
+    logOpt: string[];
   }>();
   const log = pino({ level: o.logLevel, base: { pid: process.pid } }, pino.destination(2));
   let daemon: Daemon;
@@ -64,6 +66,7 @@ async function main(): Promise<void> {
         cgroupParent: o.cgroupParent,
         insecureRegistries: o.insecureRegistry,
         registryMirrors: parseMirrors(o.registryMirror),
+        containerLogOpts: Object.fromEntries(o.logOpt.map((kv) => [kv.slice(0, kv.indexOf('=') < 0 ? kv.length : kv.indexOf('=')), kv.includes('=') ? kv.slice(kv.indexOf('=') + 1) : ''])),
       },
       log,
     );

@@ -19,7 +19,8 @@ import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError, messageOf } from '../errdefs/errors.js';
 import { writeFileAtomic } from '../util/atomic.js';
 import { ProcessError, run } from '../util/process.js';
-import type { OciSpec, RuntimeState } from './ociTypes.js';
+import type { OciResources, OciSpec, RuntimeState } from './ociTypes.js';
+import { startExec, type ExecOptions, type ExecSession } from './execSession.js';
 
 export interface RuntimePaths {
   runc: string;
@@ -41,6 +42,8 @@ export interface CreateOptions {
   bundleDir: string;
   /** k8s-file log conmon writes the container's output to. */
   logPath: string;
+  /** 'none': keep no log (Docker's --log-driver none). Default: the k8s-file at logPath. */
+  logDriver?: 'file' | 'none';
   /** Shared by all containers: conmon writes <exitDir>/<id> = exit code. */
   exitDir: string;
   /** Per container: conmon.pid, pid, exit, oom. Created if missing (conmon writes no exit file without it). */
@@ -186,7 +189,7 @@ export class ConmonRuntime {
       '--conmon-pidfile', files.conmonPid,
       '--exit-dir', opts.exitDir,
       '--persist-dir', persistDir,
-      '-l', `k8s-file:${opts.logPath}`,
+      '-l', opts.logDriver === 'none' ? 'none' : `k8s-file:${opts.logPath}`,
       '--log-level', this.paths.conmonLogLevel ?? 'info',
       // The attach socket goes to <bundle>/attach; conmon binds it through /proc/self/fd, so
       // long bundle paths are fine, and attach.ts connects the same way.
@@ -332,6 +335,14 @@ export class ConmonRuntime {
     await this.removeCgroupParent();
   }
 
+  /**
+   * Runs an extra process in a running container under its own conmon (see
+   * execSession.ts). Resolves once the process runs; ExecStartError when runc cannot start it.
+   */
+  exec(opts: ExecOptions): Promise<ExecSession> {
+    return startExec(this.paths, opts);
+  }
+
   /** `runc start`: runs the user process of a "created" container. */
   async start(id: string): Promise<void> {
     await this.runcFor(id, ['start', id]);
@@ -374,6 +385,18 @@ export class ConmonRuntime {
     const r = await this.runc(['list', '--format', 'json']);
     const parsed = JSON.parse(r.stdout.trim() || 'null') as RuntimeState[] | null;
     return parsed ?? [];
+  }
+
+  /** `runc update -r -`: changes the cgroup limits of a running container. */
+  async update(id: string, resources: OciResources): Promise<void> {
+    try {
+      await run(this.paths.runc, [`--root=${this.paths.stateRoot}`, 'update', '-r', '-', id], { input: JSON.stringify(resources) });
+    } catch (e) {
+      if (!(e instanceof ProcessError)) throw e;
+      const msg = parseRuncError(e.stderr || e.stdout);
+      if (/container does not exist/i.test(msg)) throw new NotFoundError(`No such container: ${id}`, { cause: e });
+      throw new SystemError(msg, { cause: e });
+    }
   }
 
   async pause(id: string): Promise<void> {

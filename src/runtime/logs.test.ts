@@ -213,3 +213,39 @@ async function waitFor(cond: () => boolean, ms = 3000): Promise<void> {
     await new Promise((r) => setTimeout(r, 10));
   }
 }
+
+describe('readLogs over rotated files', () => {
+  async function rotatedSet(files: string[][]): Promise<string> {
+    // files[0] is the oldest; the last one is the live file.
+    const base = join(dir, `rot-${n++}.log`);
+    const live = files.length - 1;
+    for (let i = 0; i < files.length; i++) {
+      const name = i === live ? base : `${base}.${live - i}`;
+      await writeFile(name, (files[i] as string[]).map((l) => `${l}\n`).join(''));
+    }
+    return base;
+  }
+
+  it('reads the oldest rotated file first, then the newer ones, then the live file', async () => {
+    const p = await rotatedSet([[`${ts(1)} stdout F a`], [`${ts(2)} stdout F b`, `${ts(3)} stderr F c`], [`${ts(4)} stdout F d`]]);
+    assert.deepEqual((await collect(p)).map((e) => e.text), ['a\n', 'b\n', 'c\n', 'd\n']);
+  });
+
+  it('tail reaches back into rotated files only as far as needed', async () => {
+    const p = await rotatedSet([[`${ts(1)} stdout F a`, `${ts(2)} stdout F b`], [`${ts(3)} stdout F c`], [`${ts(4)} stdout F d`]]);
+    assert.deepEqual((await collect(p, { tail: 3 })).map((e) => e.text), ['b\n', 'c\n', 'd\n']);
+    assert.deepEqual((await collect(p, { tail: 1 })).map((e) => e.text), ['d\n']);
+    assert.deepEqual((await collect(p, { tail: 10 })).map((e) => e.text), ['a\n', 'b\n', 'c\n', 'd\n']);
+  });
+
+  it('joins a line whose pieces were split by a rotation', async () => {
+    const p = await rotatedSet([[`${ts(1)} stdout P first half `], [`${ts(2)} stdout F second half`]]);
+    assert.deepEqual((await collect(p)).map((e) => e.text), ['first half second half\n']);
+  });
+
+  it('still reads the rotated files when the live file is gone', async () => {
+    const p = await rotatedSet([[`${ts(1)} stdout F a`], [`${ts(2)} stdout F b`]]);
+    await rm(p);
+    assert.deepEqual((await collect(p)).map((e) => e.text), ['a\n']);
+  });
+});

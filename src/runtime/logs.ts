@@ -8,11 +8,13 @@
  *
  * `tail` reads the file backwards in chunks, so big logs cost only what is shown.
  * Order of filters, as Docker: tail first, then since/until (until also ends a follow).
- * Follow survives truncation and replacement of the file (conmon's --log-size-max
- * rotation). Never writes the log.
+ * Rotated files (<path>.1 newest … <path>.N oldest, see containers/logRotator.ts) are
+ * read before the live file, seamlessly: an entry split across a rotation is joined.
+ * Follow survives truncation and replacement of the file (rotation). Never writes the log.
  */
 import { watch, type FSWatcher } from 'node:fs';
 import { open, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -96,8 +98,10 @@ class Joiner {
   push(r: LogRecord): LogEntry | null {
     const cur = this.open.get(r.stream);
     if (r.partial) {
-      if (cur === undefined) this.open.set(r.stream, { first: r, parts: [r.text] });
-      else cur.parts.push(r.text);
+      // Copy: the record's bytes live in the reader's buffer, which the next read reuses.
+      const piece = Buffer.from(r.text);
+      if (cur === undefined) this.open.set(r.stream, { first: { ...r, text: piece }, parts: [piece] });
+      else cur.parts.push(piece);
       return null;
     }
     this.open.delete(r.stream);
@@ -194,6 +198,56 @@ async function* reverseLines(fh: FileHandle, end: number): AsyncGenerator<{ line
   if (lineEndKnown) yield { line: carry, offset: 0 };
 }
 
+/** Rotated files of `path` that exist, oldest first (<path>.N … <path>.1). */
+export async function rotatedFiles(path: string): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 1; i < 1000; i++) {
+    try {
+      await stat(`${path}.${i}`);
+    } catch {
+      break;
+    }
+    out.push(`${path}.${i}`);
+  }
+  return out.reverse();
+}
+
+/**
+ * The file written after the one with inode `ino`: the next newer rotated file, or the live
+ * one. A file already shifted out of the set (deleted) is followed by the oldest one kept.
+ */
+async function successorOf(path: string, ino: number, deleted: boolean): Promise<string> {
+  const rotated = await rotatedFiles(path);
+  for (let i = 0; i < rotated.length; i++) {
+    const st = await stat(rotated[i] as string).catch(() => null);
+    if (st?.ino === ino) return rotated[i + 1] ?? path;
+  }
+  return deleted && rotated.length > 0 ? (rotated[0] as string) : path;
+}
+
+/** Entries whose end lies in fh[start, end): F records plus streams left open by a trailing P. */
+async function countEntries(fh: FileHandle, start: number, end: number): Promise<number> {
+  let n = 0;
+  const open = new Set<LogStream>();
+  const split = new LineSplitter();
+  const buf = Buffer.alloc(CHUNK);
+  for (let off = start; off < end; ) {
+    const { bytesRead } = await fh.read(buf, 0, Math.min(CHUNK, end - off), off);
+    if (bytesRead === 0) break;
+    off += bytesRead;
+    for (const line of split.push(buf.subarray(0, bytesRead))) {
+      const r = parseLogLine(line);
+      if (r === null) continue;
+      if (r.partial) open.add(r.stream);
+      else {
+        open.delete(r.stream);
+        n++;
+      }
+    }
+  }
+  return n + open.size;
+}
+
 /** Keeps the newest `n` items. */
 class Ring<T> {
   private readonly items: T[] = [];
@@ -264,13 +318,23 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
         fh = await open(path, 'r');
         break;
       } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || !follow || stopped) return;
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') return;
+        if (!follow || stopped) {
+          // No live file (rotated away after the container exited): the rotated ones still count.
+          if ((await rotatedFiles(path)).length === 0) return;
+          fh = await open('/dev/null', 'r');
+          break;
+        }
         await waitForChange();
       }
     }
     if (follow) {
       try {
-        watcher = watch(path, { persistent: false }, kick);
+        // The directory, not the file: a rotation replaces the file, and the new one must wake us too.
+        const name = basename(path);
+        watcher = watch(dirname(path), { persistent: false }, (_ev, f) => {
+          if (f === null || f.startsWith(name)) kick();
+        });
         watcher.on('error', () => undefined);
       } catch {
         // polling only
@@ -285,6 +349,66 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
     const joiner = new Joiner();
     const ring = tail >= 0 ? new Ring<LogEntry>(tail) : undefined;
     const buf = Buffer.alloc(CHUNK);
+
+    // Older entries from rotated files: all of them, or as many as the tail still needs.
+    const older: Array<{ file: string; start: number }> = [];
+    const rotated = await rotatedFiles(path);
+    if (tail < 0) {
+      for (const f of rotated) older.push({ file: f, start: 0 });
+    } else if (tail > 0 && rotated.length > 0) {
+      let have = await countEntries(fh, offset, initialEnd);
+      for (let i = rotated.length - 1; i >= 0 && have < tail; i--) {
+        const f = rotated[i] as string;
+        let rfh: FileHandle | undefined;
+        try {
+          rfh = await open(f, 'r');
+          const size = (await rfh.stat()).size;
+          const start = await findTailOffset(rfh, size, tail - have);
+          have += await countEntries(rfh, start, size);
+          older.unshift({ file: f, start });
+        } catch {
+          // rotated away meanwhile: what is left still reads in order
+        } finally {
+          await rfh?.close();
+        }
+      }
+    }
+    const olderEntries: LogEntry[] = [];
+    for (const o of older) {
+      let rfh: FileHandle | undefined;
+      try {
+        rfh = await open(o.file, 'r');
+        const size = (await rfh.stat()).size;
+        const rsplit = new LineSplitter();
+        for (let off = o.start; off < size; ) {
+          const { bytesRead } = await rfh.read(buf, 0, Math.min(CHUNK, size - off), off);
+          if (bytesRead === 0) break;
+          off += bytesRead;
+          for (const line of rsplit.push(buf.subarray(0, bytesRead))) {
+            const r = parseLogLine(line);
+            if (r === null) continue;
+            const e = joiner.push(r);
+            if (e !== null) {
+              if (ring !== undefined) ring.push(e);
+              else olderEntries.push(e);
+            }
+          }
+        }
+      } catch {
+        // gone meanwhile
+      } finally {
+        await rfh?.close();
+      }
+      if (isAborted(signal)) return;
+      // Without a tail, stream the older files out as they are read (they may be large).
+      if (ring === undefined) {
+        for (const e of olderEntries.splice(0)) {
+          const k = keep(e);
+          if (k === null) return;
+          if (k) yield e;
+        }
+      }
+    }
 
     /** Reads fh from offset up to `limit` (or EOF), returning joined entries. */
     const readSome = async (limit: number): Promise<LogEntry[]> => {
@@ -337,9 +461,22 @@ export async function* readLogs(path: string, opts: ReadLogsOptions = {}): Async
       }
       const entries = await readSome(Number.MAX_SAFE_INTEGER);
       if (replaced) {
-        // Rotated: the old file is read to its end above; continue with the new one.
+        // Rotated: the old file is read to its end above (it gets no more writes once a newer
+        // file exists); continue with the file that came after it, which is not necessarily the
+        // live one when several rotations happened since the last look.
+        const deleted = (await fh.stat()).nlink === 0;
         await fh.close();
-        fh = await open(path, 'r');
+        fh = undefined;
+        // The set may be shifting under us (a rotation renames files one by one): look again on ENOENT.
+        for (let attempt = 0; fh === undefined; attempt++) {
+          const next = await successorOf(path, ino, deleted);
+          try {
+            fh = await open(next, 'r');
+          } catch (e) {
+            if ((e as NodeJS.ErrnoException).code !== 'ENOENT' || attempt >= 20) throw e;
+            await new Promise((r) => setTimeout(r, 5));
+          }
+        }
         ino = (await fh.stat()).ino;
         offset = 0;
         split.reset();

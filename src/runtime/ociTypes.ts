@@ -159,9 +159,11 @@ export interface OciResources {
 
 export interface OciSeccomp {
   defaultAction: string;
+  /** errno for SCMP_ACT_ERRNO/TRACE default actions (runc ≥ 1.1). */
+  defaultErrnoRet?: number;
   architectures?: string[];
   flags?: string[];
-  syscalls?: { names: string[]; action: string; args?: { index: number; value: number; valueTwo?: number; op: string }[] }[];
+  syscalls?: { names: string[]; action: string; errnoRet?: number; args?: { index: number; value: number; valueTwo?: number; op: string }[] }[];
 }
 
 export interface OciLinux {

@@ -166,9 +166,9 @@ function thermalThrottlePaths(): string[] {
 }
 
 /**
- * The spec Docker gives a container before any option is applied. No seccomp
- * profile yet.
- * TODO(seccomp): add Docker's default seccomp profile (moby profiles/seccomp/default.json).
+ * The spec Docker gives a container before any option is applied. The seccomp
+ * profile depends on the container's capabilities, so containers/containerSpec
+ * adds it (runtime/seccomp.ts, seccompDefault.ts).
  * TODO(apparmor): Docker also sets the "docker-default" AppArmor profile where AppArmor is on.
  */
 export function defaultSpec(opts: DefaultSpecOptions = {}): OciSpec {
@@ -366,6 +366,51 @@ export function withCpuShares(shares: number): SpecOpt {
     if (shares <= 0) return;
     const r = resources(spec);
     r.cpu = { ...r.cpu, shares };
+  };
+}
+
+/** Docker's --memory-reservation (soft limit); 0 leaves it alone. */
+export function withMemoryReservation(bytes: number): SpecOpt {
+  if (bytes !== 0 && bytes < MIN_MEMORY_LIMIT) throw new InvalidArgumentError('Minimum memory reservation allowed is 6MB');
+  return (spec) => {
+    if (bytes <= 0) return;
+    const r = resources(spec);
+    r.memory = { ...r.memory, reservation: bytes };
+  };
+}
+
+/** Docker's --oom-kill-disable. */
+export function withOomKillDisable(disable: boolean): SpecOpt {
+  return (spec) => {
+    if (!disable) return;
+    const r = resources(spec);
+    r.memory = { ...r.memory, disableOOMKiller: true };
+  };
+}
+
+const CPUSET_RE = /^\d+(-\d+)?(,\d+(-\d+)?)*$/;
+
+/** The CPUs a cpuset list ("0-2,4") names; throws on a malformed list. */
+export function parseCpuset(list: string, what = 'cpuset cpus'): number[] {
+  if (!CPUSET_RE.test(list)) throw new InvalidArgumentError(`Invalid value ${list} for ${what}`);
+  const out = new Set<number>();
+  for (const part of list.split(',')) {
+    const [a, b] = part.split('-').map(Number) as [number, number | undefined];
+    const end = b ?? a;
+    if (end < a) throw new InvalidArgumentError(`Invalid value ${list} for ${what}`);
+    for (let i = a; i <= end; i++) out.add(i);
+  }
+  return [...out].sort((x, y) => x - y);
+}
+
+/** Docker's --cpuset-cpus / --cpuset-mems ("" leaves them alone). */
+export function withCpuset(cpus: string, mems: string): SpecOpt {
+  if (cpus !== '') parseCpuset(cpus);
+  if (mems !== '') parseCpuset(mems, 'cpuset mems');
+  return (spec) => {
+    if (cpus === '' && mems === '') return;
+    const r = resources(spec);
+    r.cpu = { ...r.cpu, ...(cpus !== '' ? { cpus } : {}), ...(mems !== '' ? { mems } : {}) };
   };
 }
 

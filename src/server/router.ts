@@ -80,7 +80,9 @@ export class Router {
   async dispatch(req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> {
     const ac = new AbortController();
     const onClose = (): void => ac.abort();
-    (upgrade?.socket ?? req.socket).once('close', onClose);
+    // Held here: req.socket is null once the request has been destroyed (e.g. a refused upload).
+    const sock: Duplex | null = upgrade?.socket ?? req.socket;
+    sock?.once('close', onClose);
     let hijacked = false;
     try {
       const url = new URL(req.url ?? '/', 'http://berth');
@@ -132,7 +134,7 @@ export class Router {
     } catch (err) {
       this.answerError(err, res, hijacked, upgrade?.socket);
     } finally {
-      (upgrade?.socket ?? req.socket).off('close', onClose);
+      sock?.off('close', onClose);
     }
   }
 

@@ -3,21 +3,44 @@
  * translating HTTP (query params, hijacked streams, stdcopy framing) to the
  * container service. No lifecycle logic here.
  */
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { InvalidArgumentError } from '../../errdefs/errors.js';
 import type { ContainerService, WaitCondition } from '../../containers/containerService.js';
 import { inspectContainer, summarizeContainer } from '../../containers/presenters.js';
 import type { ContainerRecord } from '../../containers/types.js';
 import { boolParam, checkFilterKeys, matchLabels, parseFilters } from '../filters.js';
-import { del, get, post, type Ctx, type Route, COMMON_HEADERS } from '../router.js';
+import { del, get, head, post, put, type Ctx, type Route, COMMON_HEADERS } from '../router.js';
 import { StdStream, stdcopyFrame } from '../streams.js';
 import { compareVersions } from '../middleware/version.js';
 import { parseTimestampNs } from '../../runtime/logs.js';
 
 export type ContainerBackend = Pick<
   ContainerService,
-  'create' | 'start' | 'stop' | 'kill' | 'wait' | 'remove' | 'attach' | 'resize' | 'logs' | 'get' | 'list' | 'dir' | 'logPath'
->;
+  | 'create'
+  | 'start'
+  | 'stop'
+  | 'restart'
+  | 'kill'
+  | 'pause'
+  | 'unpause'
+  | 'rename'
+  | 'update'
+  | 'wait'
+  | 'remove'
+  | 'attach'
+  | 'resize'
+  | 'logs'
+  | 'get'
+  | 'list'
+  | 'dir'
+  | 'logPath'
+  | 'archiveStat'
+  | 'archiveGet'
+  | 'archivePut'
+  | 'changes'
+  | 'export'
+  | 'prune'
+> & { execs: Pick<ContainerService['execs'], 'idsFor'>; stats: Pick<ContainerService['stats'], 'sample' | 'stream' | 'top'> };
 
 /** Resolves an image ID to the name the user knows it by, for `ps`. */
 export type ImageNamer = (imageId: string, configured: string) => string;
@@ -47,6 +70,34 @@ function dockerTimestamp(ts: string): string {
   const ms = Number(ns / 1_000_000n);
   const frac = (ns % 1_000_000_000n).toString().padStart(9, '0');
   return `${new Date(ms).toISOString().slice(0, 19)}.${frac}Z`;
+}
+
+/** Consumes what is left of a request body (bounded: 64 MiB, 30 s). */
+function drain(req: Readable): Promise<void> {
+  if (req.readableEnded || req.destroyed) return Promise.resolve();
+  return new Promise((resolve) => {
+    let n = 0;
+    const done = (): void => {
+      clearTimeout(timer);
+      req.off('data', onData);
+      resolve();
+    };
+    const onData = (c: Buffer): void => {
+      n += c.length;
+      if (n > 64 * 1024 * 1024) done();
+    };
+    const timer = setTimeout(done, 30_000);
+    req.on('data', onData);
+    req.once('end', done);
+    req.once('close', done);
+    req.once('error', done);
+    req.resume();
+  });
+}
+
+/** X-Docker-Container-Path-Stat: base64 of the stat JSON. */
+function statHeader(st: object): string {
+  return Buffer.from(JSON.stringify(st)).toString('base64');
 }
 
 function multiplexed(ctx: Ctx): boolean {
@@ -81,6 +132,18 @@ function filterContainers(list: ContainerRecord[], ctx: Ctx): ContainerRecord[] 
   if (labels) out = out.filter((c) => matchLabels(labels, c.Config.Labels));
   const ancestors = f.get('ancestor');
   if (ancestors) out = out.filter((c) => ancestors.some((a) => c.Config.Image === a || c.Image === a || c.Image.startsWith(`sha256:${a}`)));
+  const health = f.get('health');
+  if (health) {
+    for (const h of health) {
+      if (!['starting', 'healthy', 'unhealthy', 'none'].includes(h)) {
+        throw new InvalidArgumentError(`Unrecognised filter value for health: ${h}`);
+      }
+    }
+    out = out.filter((c) => {
+      const st = c.State.Running && c.State.Health ? c.State.Health.Status : 'none';
+      return health.includes(st);
+    });
+  }
   if (limit !== undefined && limit > 0) out = out.slice(0, limit);
   return out;
 }
@@ -101,7 +164,7 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
     }),
     get('/containers/:id/json', (ctx) => {
       const c = b.get(ctx.params.id ?? '');
-      ctx.json(200, inspectContainer(c, b.dir(c.Id), b.logPath(c.Id)));
+      ctx.json(200, inspectContainer(c, b.dir(c.Id), b.logPath(c.Id), b.execs.idsFor(c.Id)));
     }),
     post('/containers/:id/start', async (ctx) => {
       await b.start(ctx.params.id ?? '');
@@ -117,13 +180,29 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
       ctx.noContent();
     }),
     post('/containers/:id/restart', async (ctx) => {
-      const id = ctx.params.id ?? '';
-      const t = intParam(ctx.query, 't');
-      await b.stop(id, t !== undefined ? { timeout: t } : {}).catch((e: unknown) => {
-        if ((e as { kind?: string }).kind !== 'not-modified') throw e;
-      });
-      await b.start(id);
+      const t = intParam(ctx.query, 't') ?? intParam(ctx.query, 'timeout');
+      const opts: { timeout?: number; signal?: string } = {};
+      if (t !== undefined) opts.timeout = t;
+      const sig = ctx.query.get('signal');
+      if (sig) opts.signal = sig;
+      await b.restart(ctx.params.id ?? '', opts);
       ctx.noContent();
+    }),
+    post('/containers/:id/pause', async (ctx) => {
+      await b.pause(ctx.params.id ?? '');
+      ctx.noContent();
+    }),
+    post('/containers/:id/unpause', async (ctx) => {
+      await b.unpause(ctx.params.id ?? '');
+      ctx.noContent();
+    }),
+    post('/containers/:id/rename', async (ctx) => {
+      await b.rename(ctx.params.id ?? '', ctx.query.get('name') ?? '');
+      ctx.noContent();
+    }),
+    post('/containers/:id/update', async (ctx) => {
+      const body = await ctx.readJson();
+      ctx.json(200, await b.update(ctx.params.id ?? '', body));
     }),
     post('/containers/:id/kill', async (ctx) => {
       await b.kill(ctx.params.id ?? '', ctx.query.get('signal') ?? undefined);
@@ -165,7 +244,8 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
       await new Promise<void>((resolve) => {
         const write = (stream: number, chunk: Buffer): void => {
           if (output.writableEnded || output.destroyed) return;
-          output.write(tty || !mux ? chunk : stdcopyFrame(stream, chunk));
+          // As moby: a non-TTY stream is always stdcopy-framed; only the content type depends on the version.
+          output.write(tty ? chunk : stdcopyFrame(stream, chunk));
         };
         const done = (): void => {
           if (!output.writableEnded && !output.destroyed) output.end();
@@ -180,6 +260,79 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
         output.on('error', () => resolve());
         b.attach(c.Id, { stdin: wantStdin ? (input as Readable | null) : null, sink, signal: ctx.signal }).catch(() => done());
       });
+    }),
+    get('/containers/:id/stats', async (ctx) => {
+      const id = ctx.params.id ?? '';
+      // stream defaults to true; one-shot (or stream=false) answers once, at once.
+      const streamRaw = ctx.query.get('stream');
+      const stream = !(streamRaw !== null && streamRaw !== '' && !boolParam(ctx.query, 'stream')) && !boolParam(ctx.query, 'one-shot');
+      if (!stream) {
+        const doc = await b.stats.sample(id);
+        const text = `${JSON.stringify(doc)}\n`;
+        ctx.res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+        ctx.res.end(text);
+        return;
+      }
+      b.get(id);
+      ctx.res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/json' });
+      ctx.res.flushHeaders();
+      for await (const doc of b.stats.stream(id, ctx.signal)) {
+        if (ctx.res.destroyed) break;
+        ctx.res.write(`${JSON.stringify(doc)}\n`);
+      }
+      ctx.res.end();
+    }),
+    head('/containers/:id/archive', async (ctx) => {
+      const st = await b.archiveStat(ctx.params.id ?? '', ctx.query.get('path') ?? '');
+      ctx.res.writeHead(200, { ...COMMON_HEADERS, 'X-Docker-Container-Path-Stat': statHeader(st) });
+      ctx.res.end();
+    }),
+    get('/containers/:id/archive', async (ctx) => {
+      await b.archiveGet(ctx.params.id ?? '', ctx.query.get('path') ?? '', ctx.res, (st) => {
+        ctx.res.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/x-tar', 'X-Docker-Container-Path-Stat': statHeader(st) });
+      });
+    }),
+    put('/containers/:id/archive', async (ctx) => {
+      // The tar reader destroys its input when it stops early; that must not be the request
+      // (a destroyed request takes its socket, and the answer, with it).
+      const body = new PassThrough();
+      ctx.req.pipe(body);
+      try {
+        await b.archivePut(ctx.params.id ?? '', ctx.query.get('path') ?? '', body, {
+          noOverwriteDirNonDir: boolParam(ctx.query, 'noOverwriteDirNonDir'),
+          copyUIDGID: boolParam(ctx.query, 'copyUIDGID'),
+        });
+      } catch (e) {
+        // Read the rest of a refused upload, so the (keep-alive) connection stays usable.
+        ctx.req.unpipe(body);
+        await drain(ctx.req);
+        throw e;
+      }
+      ctx.json(200, {});
+    }),
+    get('/containers/:id/changes', async (ctx) => {
+      const changes = await b.changes(ctx.params.id ?? '');
+      ctx.json(200, changes.length > 0 ? changes : null);
+    }),
+    get('/containers/:id/export', async (ctx) => {
+      let started = false;
+      const out = ctx.res;
+      const origWrite = out.write.bind(out);
+      // Headers go out with the first tar bytes, so an early error is still an HTTP error.
+      out.write = ((chunk: unknown, ...rest: unknown[]): boolean => {
+        if (!started) {
+          started = true;
+          out.writeHead(200, { ...COMMON_HEADERS, 'Content-Type': 'application/x-tar' });
+        }
+        return (origWrite as (c: unknown, ...r: unknown[]) => boolean)(chunk, ...rest);
+      }) as typeof out.write;
+      await b.export(ctx.params.id ?? '', out);
+    }),
+    post('/containers/prune', async (ctx) => {
+      ctx.json(200, await b.prune(parseFilters(ctx.query.get('filters'))));
+    }),
+    get('/containers/:id/top', async (ctx) => {
+      ctx.json(200, await b.stats.top(ctx.params.id ?? '', ctx.query.get('ps_args') ?? ''));
     }),
     get('/containers/:id/logs', async (ctx) => {
       const q = ctx.query;
@@ -202,10 +355,11 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
       if (until) req.until = until;
       const timestamps = boolParam(q, 'timestamps');
       const { tty, entries } = b.logs(ctx.params.id ?? '', req);
-      const mux = !tty && multiplexed(ctx);
+      // As moby: frames whenever there is no TTY; the content type says so from API 1.42.
+      const mux = !tty;
       ctx.res.writeHead(200, {
         ...COMMON_HEADERS,
-        'Content-Type': mux ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
+        'Content-Type': mux && multiplexed(ctx) ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
       });
       ctx.res.flushHeaders();
       for await (const e of entries) {

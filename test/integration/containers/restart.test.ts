@@ -41,4 +41,46 @@ describe('daemon restart', { skip: process.getuid?.() !== 0 ? 'needs root' : fal
     assert.equal(st[0]?.State.ExitCode, 137);
     assert.equal((await d.berth(['rm', 'keep', 'short'])).code, 0);
   });
+
+  it('restart policies resume after a berthd restart: exits while it was down, and later ones', async () => {
+    const state = async (name: string): Promise<{ Status: string; Pid: number; RestartCount: number }> => {
+      const c = (JSON.parse((await d.berth(['inspect', name])).stdout) as { State: { Status: string; Pid: number }; RestartCount: number }[])[0];
+      return { Status: c?.State.Status ?? '', Pid: c?.State.Pid ?? 0, RestartCount: c?.RestartCount ?? -1 };
+    };
+    const until = async (cond: () => Promise<boolean>, ms = 15_000): Promise<void> => {
+      const end = Date.now() + ms;
+      while (!(await cond())) {
+        if (Date.now() > end) throw new Error('condition not met in time');
+        await new Promise((res) => setTimeout(res, 100));
+      }
+    };
+    for (const [name, policy] of [['al', 'always'], ['us', 'unless-stopped'], ['alstop', 'always'], ['usstop', 'unless-stopped']]) {
+      const r = await d.berth(['run', '-d', '--name', name as string, '--restart', policy as string, 'busybox', 'sleep', '300']);
+      assert.equal(r.code, 0, r.stderr);
+    }
+    assert.equal((await d.berth(['stop', '-t', '0', 'alstop', 'usstop'])).code, 0);
+    const before = await state('al');
+    await d.stop();
+    // The container dies while nobody watches it.
+    process.kill(before.Pid, 'SIGKILL');
+    await new Promise((res) => setTimeout(res, 500));
+    await d.start();
+    await until(async () => {
+      const s = await state('al');
+      return s.Status === 'running' && s.Pid !== before.Pid;
+    });
+    assert.equal((await state('al')).RestartCount, 1);
+    assert.equal((await state('us')).Status, 'running');
+    // Docker's rule: `always` comes back on daemon start even if stopped by hand; `unless-stopped` does not.
+    await until(async () => (await state('alstop')).Status === 'running');
+    assert.equal((await state('usstop')).Status, 'exited');
+    // The new daemon keeps applying the policy to a container it only recovered.
+    const us = await state('us');
+    process.kill(us.Pid, 'SIGKILL');
+    await until(async () => {
+      const s = await state('us');
+      return s.Status === 'running' && s.Pid !== us.Pid;
+    });
+    assert.equal((await d.berth(['rm', '-f', 'al', 'us', 'alstop', 'usstop'])).code, 0);
+  });
 });

@@ -23,4 +23,20 @@ describe('interactive TTY', { skip: process.getuid?.() !== 0 ? 'needs root' : fa
     assert.match(r.stdout, /33 101/);
     assert.match(r.stdout, /got:typed/);
   });
+
+  for (const client of ['berth', 'docker'] as const) {
+    it(`${client} exec -it gives the exec a terminal of the client size and carries input`, async () => {
+      const name = `tty-${client}`;
+      assert.equal((await d.berth(['run', '-d', '--name', name, 'busybox', 'sleep', '300'])).code, 0);
+      const bin = client === 'berth' ? `${join(REPO, 'bin', 'berth')} -H ${d.host}` : `DOCKER_HOST=${d.host} DOCKER_CONFIG=${d.root}/docker-config docker`;
+      const cmd = `stty rows 27 cols 91; ${bin} exec -it ${name} sh -c 'tty; stty size; echo TERM=$TERM; read x; echo got:$x; exit 5'`;
+      const r = await d.run('script', ['-qec', cmd, '/dev/null'], { input: 'typed\n', timeoutMs: 30_000 });
+      assert.equal(r.code, 5, r.stdout + r.stderr);
+      assert.match(r.stdout, /\/dev\/pts\/\d+/);
+      assert.match(r.stdout, /27 91/);
+      assert.match(r.stdout, /TERM=xterm/);
+      assert.match(r.stdout, /got:typed/);
+      await d.berth(['rm', '-f', name]);
+    });
+  }
 });

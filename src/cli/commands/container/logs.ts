@@ -8,6 +8,7 @@ import type { CliContext } from '../../context.js';
 import { demuxStream, writeAll } from '../../../client/stdcopy.js';
 import type { ContainerLogsOptions } from '../../../client/types.js';
 import { getTimestamp } from '../../opts/timestamp.js';
+import { flushed } from './flush.js';
 
 export const spec: CommandSpec = {
   usage: '[OPTIONS] CONTAINER',
@@ -58,5 +59,6 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
   } else {
     await demuxStream(body, ctx.stdout, ctx.stderr);
   }
+  await Promise.all([flushed(ctx.stdout), flushed(ctx.stderr)]);
   return 0;
 }

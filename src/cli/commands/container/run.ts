@@ -13,6 +13,7 @@ import { createContainer } from '../../flows/createContainer.js';
 import { buildContainerConfig, containerFlags, type ContainerConfigResult } from '../../opts/containerOpts.js';
 import { DetachError, HijackedIOStreamer } from '../../streams/hijack.js';
 import { forceExitAfterThreeSignals, forwardSignals, monitorTtySize } from '../../streams/signals.js';
+import { flushed } from './flush.js';
 
 export const spec: CommandSpec = {
   usage: '[OPTIONS] IMAGE [COMMAND] [ARG...]',
@@ -157,6 +158,7 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
     throw new StatusError(withHelp(e, ctx.bin, 'run'), 125);
   }
   const code = await runContainer(ctx, p, cfg);
+  await Promise.all([flushed(ctx.stdout), flushed(ctx.stderr)]);
   if (code !== 0) throw new StatusError('', code);
   return 0;
 }

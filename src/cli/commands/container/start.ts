@@ -8,6 +8,7 @@ import type { CliContext } from '../../context.js';
 import { StatusError, errorText } from '../../errors.js';
 import { DetachError, HijackedIOStreamer } from '../../streams/hijack.js';
 import { forwardSignals, monitorTtySize } from '../../streams/signals.js';
+import { flushed } from './flush.js';
 
 export const spec: CommandSpec = {
   usage: '[OPTIONS] CONTAINER [CONTAINER...]',
@@ -84,6 +85,7 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
   if (p.bool('attach') || p.bool('interactive')) {
     if (p.args.length > 1) throw new Error('you cannot start and attach multiple containers at once');
     const code = await startAttached(ctx, p, p.args[0] as string);
+    await Promise.all([flushed(ctx.stdout), flushed(ctx.stderr)]);
     if (code !== 0) throw new StatusError('', code);
     return 0;
   }

@@ -1,0 +1,35 @@
+/**
+ * bench/pull-push-unpack: berth's layer unpack alone, timed inside one Node process (module
+ * loading excluded), one layer after the other, each into a fresh directory under DEST:
+ *   apply   applyLayer (src/archive/applyLayer.ts) on each plain layer tar, read from its file
+ *   file    unpackLayerFile (src/images/unpackLayerFile.ts) on each gzip blob: what berthd's
+ *           unpack worker runs per layer (gunzip + diff-ID hash + applyLayer)
+ * Prints one JSON line: {mode, totalMs, perLayerMs: [...], windowFromUs, windowToUs} (the window
+ * on CLOCK_MONOTONIC, for a `node --cpu-prof` run of this script). Writes only under DEST, which the
+ * caller removes.
+ * Usage: node --import tsx bench/pull-push-unpack.ts apply|file DEST FILE...
+ */
+import { createReadStream, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { applyLayer } from '../src/archive/applyLayer.js';
+import { unpackLayerFile } from '../src/images/unpackLayerFile.js';
+
+const [mode, dest, ...files] = process.argv.slice(2);
+if ((mode !== 'apply' && mode !== 'file') || dest === undefined || files.length === 0) {
+  throw new Error('usage: pull-push-unpack.ts apply|file DEST FILE...');
+}
+const perLayerMs: number[] = [];
+// CLOCK_MONOTONIC µs, the clock of V8's CPU profile samples: a window for `node --cpu-prof`.
+const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
+const windowFromUs = monoUs();
+const t0 = performance.now();
+for (const [i, f] of files.entries()) {
+  const dir = join(dest, String(i));
+  mkdirSync(dir, { recursive: true });
+  const t = performance.now();
+  if (mode === 'apply') await applyLayer(createReadStream(f, { highWaterMark: 1 << 20 }), dir, { whiteouts: 'overlay' });
+  else await unpackLayerFile({ blobPath: f, dest: dir }, () => undefined);
+  perLayerMs.push(Math.round((performance.now() - t) * 10) / 10);
+}
+const totalMs = Math.round((performance.now() - t0) * 10) / 10;
+process.stdout.write(`${JSON.stringify({ mode, totalMs, perLayerMs, windowFromUs, windowToUs: monoUs() })}\n`);

@@ -1,0 +1,509 @@
+#!/usr/bin/env bash
+# Image pull and push, side by side in one run, over loopback against Debian's docker-registry on
+# 127.0.0.1: berthd (through the real docker CLI), skopeo, and Debian's dockerd (when installed),
+# with the floor beside them: each stage alone on the same bytes (curl download, sha256sum of the
+# compressed layers, gzip -dc, GNU tar -x of the plain layers), and berth's layer unpack alone vs
+# GNU tar. Then per-phase timings from the daemons' progress messages and a CPU profile of berthd.
+# Writes its section of bench/RESULTS.md (between <!-- pull-push:begin/end -->, through
+# bench/pull-push-report.ts). Everything it creates lives under one mktemp dir, removed at exit
+# with every daemon it started (stopped by PID), even on failure or Ctrl-C.
+# Usage: bench/pull-push.sh [-n RUNS] [-w WARMUPS] [--size MB] [--layers N] [--nice N]
+#                           [--quiet-wait SECONDS] [--out FILE] [--no-dockerd] [--no-build] [--keep]
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+N=5
+WARM=1
+SIZE_MB=200
+LAYERS=5
+NICE=-10
+QUIET_WAIT=60
+OUT=$ROOT/bench/RESULTS.md
+USE_DOCKERD=1
+BUILD=1
+KEEP=0
+PHASE_RUNS=3
+ORIG_ARGS=("$@")
+while [ $# -gt 0 ]; do
+  case $1 in
+    -n) N=${2:?}; shift ;;
+    -w) WARM=${2:?}; shift ;;
+    --size) SIZE_MB=${2:?}; shift ;;
+    --layers) LAYERS=${2:?}; shift ;;
+    --nice) NICE=${2:?}; shift ;;
+    --quiet-wait) QUIET_WAIT=${2:?}; shift ;;
+    --out) OUT=${2:?}; shift ;;
+    --no-dockerd) USE_DOCKERD=0 ;;
+    --no-build) BUILD=0 ;;
+    --keep) KEEP=1 ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+[ "$(id -u)" = 0 ] || { echo "pull-push.sh must run as root (layers are unpacked with their owners)" >&2; exit 1; }
+# A shared 2-CPU host: a higher priority for this script and all it starts keeps some noise out.
+if [ "$NICE" != 0 ] && [ -z "${BERTH_BENCH_NICED:-}" ]; then
+  export BERTH_BENCH_NICED=1
+  exec nice -n "$NICE" bash "$0" "${ORIG_ARGS[@]}"
+fi
+for c in docker-registry skopeo node curl jq gzip sha256sum tar; do
+  command -v "$c" >/dev/null || { echo "missing: $c (apt-get install -y docker-registry skopeo jq curl)" >&2; exit 1; }
+done
+# The docker CLI 28 at /usr/local/bin; Debian's docker.io puts an older one at /usr/bin/docker.
+DOCKER=${DOCKER_CLI:-/usr/local/bin/docker}
+[ -x "$DOCKER" ] || DOCKER=$(command -v docker) || { echo "missing: docker CLI" >&2; exit 1; }
+
+W=$(mktemp -d /tmp/berth-pullpush.XXXXXX)
+RAW=$W/raw
+mkdir -p "$RAW"/{times,cpu,err,unpack,prof/berthd} "$W"/logs "$W"/reg
+BERTHD_PID='' DOCKERD_PID='' CTR_PID=''
+declare -A REG_PIDS=()   # registry PID -> its dir
+BSOCK=$W/berthd.sock
+DSOCK=$W/dockerd/docker.sock
+# Paths dockerd and skopeo create outside their roots by themselves; removed at the end only if
+# they did not exist before this run.
+SIDE_PATHS=(/etc/docker/key.json /run/docker /run/containerd /var/lib/containers /run/containers)
+declare -A SIDE_EXISTED=()
+for p in "${SIDE_PATHS[@]}"; do [ -e "$p" ] && SIDE_EXISTED[$p]=1; done
+
+log() { printf '[pull-push %s] %s\n' "$(date +%T)" "$*" >&2; }
+
+stop_pid() { # stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL
+  local pid=$1 t=${2:-20} i
+  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
+  kill -TERM "$pid" 2>/dev/null || true
+  for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
+  log "PID $pid did not stop on SIGTERM; SIGKILL"
+  kill -KILL "$pid" 2>/dev/null || true
+}
+
+cleanup() {
+  local rc=$? p
+  set +e
+  trap - EXIT INT TERM
+  for p in "${!REG_PIDS[@]}"; do stop_pid "$p" 10; done
+  [ -n "$BERTHD_PID" ] && stop_pid "$BERTHD_PID" 20
+  [ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 30
+  # Whatever is still mounted under the work dir (dockerd's overlay homes), deepest first.
+  findmnt -rn -o TARGET | grep -F "$W/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  for p in "${SIDE_PATHS[@]}"; do [ -z "${SIDE_EXISTED[$p]:-}" ] && rm -rf "$p"; done
+  if [ "$KEEP" = 1 ]; then log "kept $W"; else rm -rf "$W"; fi
+  exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+wait_sock() { # wait_sock SOCKPATH SECONDS LOGFILE
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    curl -fsS --unix-socket "$1" http://x/_ping >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "daemon on $1 did not answer /_ping in $2 s; last log lines:" >&2
+  tail -5 "$3" >&2
+  return 1
+}
+
+# ---------------------------------------------------------------- registries
+declare -A USED_PORTS=()
+free_port() { # a loopback port no registry of this run has had (clients remember blobs per host:port)
+  local p
+  while :; do
+    p=$(node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+    [ -z "${USED_PORTS[$p]:-}" ] && { USED_PORTS[$p]=1; echo "$p"; return; }
+  done
+}
+REG_PID='' REG_HOST='' REG_DIR=''
+start_registry() { # start_registry NAME: docker-registry with its own root and port → REG_PID, REG_HOST, REG_DIR
+  local port i
+  port=$(free_port)
+  REG_DIR=$W/reg/$1
+  mkdir -p "$REG_DIR/data"
+  cat >"$REG_DIR/config.yml" <<YML
+version: 0.1
+log:
+  level: error
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $REG_DIR/data
+  delete:
+    enabled: true
+http:
+  addr: 127.0.0.1:$port
+YML
+  docker-registry serve "$REG_DIR/config.yml" >"$REG_DIR/log" 2>&1 </dev/null &
+  REG_PID=$!
+  REG_PIDS[$REG_PID]=$REG_DIR
+  REG_HOST=127.0.0.1:$port
+  for ((i = 0; i < 100; i++)); do
+    curl -fsS -o /dev/null "http://$REG_HOST/v2/" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "docker-registry $1 did not start: $(tail -2 "$REG_DIR/log")" >&2
+  return 1
+}
+stop_registry() { # stop_registry PID: stop it and delete its root
+  local dir=${REG_PIDS[$1]:-}
+  stop_pid "$1" 10
+  unset "REG_PIDS[$1]"
+  [ -n "$dir" ] && rm -rf "$dir"
+}
+
+# ---------------------------------------------------------------- timing
+# CPU ticks: of this shell's waited-for children (clients: docker CLI, skopeo, gzip, tar, node),
+# and of a daemon (its threads and waited-for children) when one serves the case.
+TICK_MS=$((1000 / $(getconf CLK_TCK)))
+children_ticks() { awk '{print $16 + $17}' "/proc/$$/stat"; }
+proc_ticks() { # proc_ticks PID…: utime+stime+cutime+cstime summed
+  local t=0 p
+  for p in "$@"; do [ -n "$p" ] && [ -r "/proc/$p/stat" ] && t=$((t + $(awk '{print $14 + $15 + $16 + $17}' "/proc/$p/stat"))); done
+  echo "$t"
+}
+daemon_pids_for() { # the daemon processes whose CPU a case uses
+  case $1 in
+    *berthd*) echo "$BERTHD_PID" ;;
+    *dockerd*) echo "$DOCKERD_PID $CTR_PID" ;;
+  esac
+}
+# timeit CASE CMD…: run once; append wall µs to times/CASE and CPU ms (client + daemon) to cpu/CASE.
+timeit() {
+  local case=$1 t0 t1 rc=0 c0 c1 d0 d1 pids
+  shift
+  pids=$(daemon_pids_for "$case")
+  c0=$(children_ticks); d0=$(proc_ticks $pids)
+  t0=$EPOCHREALTIME
+  "$@" >/dev/null 2>>"$RAW/err/$case" </dev/null || rc=$?
+  t1=$EPOCHREALTIME
+  c1=$(children_ticks); d1=$(proc_ticks $pids)
+  if [ $rc = 0 ]; then
+    echo $(( ${t1/./} - ${t0/./} )) >>"$RAW/times/$case"
+    echo $(( (c1 - c0 + d1 - d0) * TICK_MS )) >>"$RAW/cpu/$case"
+  else echo "exit $rc" >>"$RAW/err/$case"; echo 1 >>"$RAW/fails.$case"; fi
+  return 0
+}
+
+cpu_busy_pct() { # share of all CPUs busy (anyone's work) over $1 seconds
+  local a b
+  a=($(head -1 /proc/stat)); sleep "$1"; b=($(head -1 /proc/stat))
+  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
+  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
+  echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
+}
+wait_quiet() { # wait until the CPUs were ≤ 15 % busy over 3 s, at most $1 s; prints what happened
+  local waited=0 busy
+  [ "$1" -gt 0 ] || { echo "did not wait"; return 0; }
+  while :; do
+    busy=$(cpu_busy_pct 3); waited=$((waited + 3))
+    if [ "$busy" -le 15 ]; then echo "started after ${waited} s, CPUs ${busy} % busy"; return 0; fi
+    if [ "$waited" -ge "$1" ]; then echo "machine still ${busy} % busy after ${waited} s (other sessions' work); started anyway"; return 0; fi
+  done
+}
+
+# ---------------------------------------------------------------- set-up
+cd "$ROOT"
+BUILD_NOTE='not rebuilt (--no-build)'
+if [ "$BUILD" = 1 ]; then
+  log "building (tsc)"
+  # Others' half-written files may not type-check; tsc emits JavaScript anyway.
+  if npx tsc -p tsconfig.json >"$W/logs/tsc.log" 2>&1; then BUILD_NOTE='tsc: clean'
+  else BUILD_NOTE="tsc reported $(grep -c 'error TS' "$W/logs/tsc.log") type error(s) (JavaScript emitted anyway)"; log "$BUILD_NOTE"; fi
+fi
+
+{
+  printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  printf 'command\t%s\n' "bench/pull-push.sh ${ORIG_ARGS[*]}"
+  printf 'nproc\t%s\n' "$(nproc)"
+  printf 'cpu\t%s\n' "$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)"
+  printf 'memory\t%s\n' "$(free -h | awk '/^Mem:/ {print $2 " total, " $7 " available"}')"
+  printf 'kernel\t%s\n' "$(uname -r)"
+  printf 'filesystem\t%s\n' "$(findmnt -n -o FSTYPE,SOURCE --target "$W" | tr -s ' ')"
+  printf 'node\t%s\n' "$(node --version)"
+  printf 'docker_cli\t%s\n' "$("$DOCKER" --version)"
+  printf 'skopeo\t%s\n' "$(skopeo --version)"
+  printf 'registry\t%s\n' "$(dpkg-query -W -f '${Package} ${Version}' docker-registry 2>/dev/null || echo docker-registry)"
+  printf 'tar\t%s\n' "$(tar --version | head -1)"
+  printf 'gzip\t%s\n' "$(gzip --version | head -1)"
+  printf 'unpigz\t%s\n' "$(command -v unpigz || echo 'not installed (dockerd decompresses in Go)')"
+  printf 'runs\t%s\n' "$N"
+  printf 'warmups\t%s\n' "$WARM"
+  printf 'nice\t%s\n' "$(nice)"
+  printf 'build\t%s\n' "$BUILD_NOTE"
+  printf 'load_start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
+} >"$RAW/machine.tsv"
+
+log "making the ${SIZE_MB} MB, ${LAYERS}-layer image"
+IMG=$W/img
+node --import tsx bench/pull-push-image.ts "$IMG" "$SIZE_MB" "$LAYERS" >"$RAW/image.json"
+mapfile -t GZ < <(jq -r '.layers[].gz' "$RAW/image.json")
+mapfile -t PLAIN < <(jq -r '.layers[].plain' "$RAW/image.json")
+
+log "starting the pull registry and pushing the image into it with skopeo"
+start_registry pull
+PULL_REG_PID=$REG_PID PULL_HOST=$REG_HOST
+# Docker schema 2 (what Docker Hub serves most), blobs unchanged.
+skopeo copy --quiet --dest-tls-verify=false --format v2s2 "oci:$IMG/oci:bench" "docker://$PULL_HOST/bench/img:latest"
+SRC=$PULL_HOST/bench/img:latest
+mapfile -t BLOB_URLS < <(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+  "http://$PULL_HOST/v2/bench/img/manifests/latest" | jq -r --arg h "$PULL_HOST" '.layers[].digest | "http://\($h)/v2/bench/img/blobs/\(.)"')
+
+log "starting berthd"
+bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" -H "unix://$BSOCK" \
+  --cgroup-parent "/berth-pullpush-${W##*.}" >"$W/logs/berthd.log" 2>&1 </dev/null &
+BERTHD_PID=$!
+wait_sock "$BSOCK" 30 "$W/logs/berthd.log"
+bdocker() { DOCKER_HOST=unix://$BSOCK "$DOCKER" "$@"; }
+ddocker() { DOCKER_HOST=unix://$DSOCK "$DOCKER" "$@"; }
+
+declare -A SKIP=()
+if [ "$USE_DOCKERD" = 0 ]; then SKIP[dockerd]='left out (--no-dockerd)'
+elif ! command -v dockerd >/dev/null; then SKIP[dockerd]='dockerd is not installed (apt-get install docker.io)'
+else
+  log "starting dockerd on its own socket and roots"
+  mkdir -p "$W/dockerd"
+  echo '{}' >"$W/dockerd/daemon.json"
+  # Every registry of this run is on 127.0.0.1 with a fresh port: the /8 covers them all.
+  dockerd --config-file "$W/dockerd/daemon.json" --data-root "$W/dockerd/data" --exec-root "$W/dockerd/exec" \
+    --pidfile "$W/dockerd/dockerd.pid" -H "unix://$DSOCK" --bridge=none --iptables=false --ip6tables=false \
+    --insecure-registry 127.0.0.0/8 >"$W/logs/dockerd.log" 2>&1 </dev/null &
+  DOCKERD_PID=$!
+  if wait_sock "$DSOCK" 60 "$W/logs/dockerd.log"; then
+    CTR_PID=$(pgrep -P "$DOCKERD_PID" containerd | head -1 || true)
+    printf 'dockerd\t%s (storage driver %s)\n' "$(dockerd --version)" "$(ddocker info -f '{{.Driver}}' 2>/dev/null)" >>"$RAW/machine.tsv"
+  else
+    SKIP[dockerd]="dockerd did not start: $(tail -1 "$W/logs/dockerd.log")"
+  fi
+fi
+
+# ---------------------------------------------------------------- the cases
+# pre_CASE runs untimed before each sample; case_CASE is timed.
+N_PUSH=0
+pre_pull_berthd() { # …and check that nothing of the image is left (else the pull would be partial)
+  local left
+  bdocker rmi -f "$SRC" >/dev/null 2>&1 || true
+  left=$(find "$W/berthd/data/content/blobs" -type f 2>/dev/null | wc -l)
+  [ "$left" = 0 ] || echo "berthd still holds $left blobs after rmi" >>"$RAW/err/pull_berthd"
+}
+case_pull_berthd() { bdocker pull -q "$SRC"; }
+pre_pull_dockerd() { ddocker rmi -f "$SRC" >/dev/null 2>&1 || true; }
+case_pull_dockerd() { ddocker pull -q "$SRC"; }
+pre_pull_skopeo_oci() { rm -rf "$W/sk-oci"; }
+case_pull_skopeo_oci() { skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "oci:$W/sk-oci:latest"; }
+pre_pull_skopeo_dir() { rm -rf "$W/sk-dir"; }
+case_pull_skopeo_dir() { skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "dir:$W/sk-dir"; }
+# skopeo into containers/storage (overlay driver, a private root): it unpacks the layers, as
+# `podman pull` does; the like-for-like skopeo. c/storage keeps a private bind mount of its
+# overlay dir: unmounted with the root before each sample.
+pre_pull_skopeo_cs() {
+  findmnt -rn -o TARGET | grep -F "$W/sk-cs/" | sort -r | while read -r m; do umount "$m"; done
+  rm -rf "$W/sk-cs"
+}
+case_pull_skopeo_cs() {
+  skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "containers-storage:[overlay@$W/sk-cs/root+$W/sk-cs/run]bench/img:latest"
+}
+
+# Push: every sample goes to a fresh, empty registry (its own root and port), so no client can
+# skip or cross-mount a blob: what is timed is a full upload.
+PUSH_REF=''
+push_pre() { # push_pre LOCALIMAGE TAGGER: fresh registry, the image tagged for it
+  N_PUSH=$((N_PUSH + 1))
+  start_registry "push$N_PUSH"
+  PUSH_REF=$REG_HOST/bench/push$N_PUSH:latest
+  [ -z "$1" ] || "$2" tag "$1" "$PUSH_REF"
+}
+push_post() { # push_post CASE TAGGER: the registry must have the manifest (else an error is noted)
+  local repo=${PUSH_REF#*/}
+  if ! curl -fsS -o /dev/null -H 'Accept: application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' \
+    "http://${PUSH_REF%%/*}/v2/${repo%:*}/manifests/latest"; then
+    echo "manifest missing after push to $PUSH_REF" >>"$RAW/err/$1"
+  fi
+  local tagger=$2
+  [ -z "$tagger" ] || "$tagger" rmi "$PUSH_REF" >/dev/null 2>&1 || true
+  stop_registry "$REG_PID"
+}
+pre_push_berthd() { push_pre "$SRC" bdocker; }
+case_push_berthd() { bdocker push -q "$PUSH_REF"; }
+post_push_berthd() { push_post push_berthd bdocker; }
+pre_push_berthd_plain() { push_pre bench/plain:latest bdocker; }
+case_push_berthd_plain() { bdocker push -q "$PUSH_REF"; }
+post_push_berthd_plain() { push_post push_berthd_plain bdocker; }
+pre_push_dockerd() { push_pre "$SRC" ddocker; }
+case_push_dockerd() { ddocker push -q "$PUSH_REF"; }
+post_push_dockerd() { push_post push_dockerd ddocker; }
+pre_push_skopeo() { push_pre '' ''; }
+case_push_skopeo() { skopeo copy --quiet --dest-tls-verify=false "oci:$IMG/oci:bench" "docker://$PUSH_REF"; }
+post_push_skopeo() { push_post push_skopeo ''; }
+
+# The floor, one stage at a time over all layers, one layer after the other.
+case_floor_download() { curl -fsS $(printf -- '-o /dev/null %s ' "${BLOB_URLS[@]}"); }
+case_floor_sha256() { sha256sum "${GZ[@]}"; }
+case_floor_gunzip() { gzip -dc "${GZ[@]}"; }
+pre_floor_untar() { rm -rf "$W/untar"; mkdir -p "$W/untar"; }
+case_floor_untar() { local i; for i in "${!PLAIN[@]}"; do mkdir "$W/untar/$i"; tar -xf "${PLAIN[$i]}" -C "$W/untar/$i"; done; }
+# References: gunzip and untar in one pipe (GNU tar -xzf), and every stage in one pipe per layer.
+pre_ref_untar_gz() { pre_floor_untar; }
+case_ref_untar_gz() { local i; for i in "${!GZ[@]}"; do mkdir "$W/untar/$i"; tar -xzf "${GZ[$i]}" -C "$W/untar/$i"; done; }
+pre_ref_pipeline() { pre_floor_untar; }
+case_ref_pipeline() {
+  local i
+  for i in "${!BLOB_URLS[@]}"; do
+    mkdir "$W/untar/$i"
+    curl -fsS "${BLOB_URLS[$i]}" | tee >(sha256sum >/dev/null) | gzip -dc | tee >(sha256sum >/dev/null) | tar -xf - -C "$W/untar/$i"
+  done
+}
+# berth's unpack alone, in one Node process (tsx), timed inside it; the process wall is kept too.
+unpack_node() { # unpack_node CASE MODE FILE…
+  local case=$1 mode=$2
+  shift 2
+  local out=/dev/null
+  [ "$RECORDING" = 1 ] && out=$RAW/unpack/$case.jsonl
+  node --import tsx bench/pull-push-unpack.ts "$mode" "$W/unpack" "$@" >>"$out"
+}
+pre_unpack_berth_apply() { rm -rf "$W/unpack"; }
+case_unpack_berth_apply() { unpack_node unpack_berth_apply apply "${PLAIN[@]}"; }
+pre_unpack_berth_file() { rm -rf "$W/unpack"; }
+case_unpack_berth_file() { unpack_node unpack_berth_file file "${GZ[@]}"; }
+
+PULL_CASES=(pull_berthd pull_dockerd pull_skopeo_oci pull_skopeo_dir pull_skopeo_cs)
+PUSH_CASES=(push_berthd push_berthd_plain push_dockerd push_skopeo)
+FLOOR_CASES=(floor_download floor_sha256 floor_gunzip floor_untar ref_untar_gz ref_pipeline unpack_berth_apply unpack_berth_file)
+declare -A LABEL=(
+  [pull_berthd]='docker pull → berthd'
+  [pull_dockerd]='docker pull → dockerd'
+  [pull_skopeo_oci]='skopeo copy docker:// → oci:DIR'
+  [pull_skopeo_dir]='skopeo copy docker:// → dir:DIR'
+  [pull_skopeo_cs]='skopeo copy docker:// → containers-storage: (overlay, private root: unpacks, as podman pull)'
+  [push_berthd]='docker push → berthd (pulled image: stored gzip blobs sent as they are)'
+  [push_berthd_plain]='docker push → berthd (loaded image: plain layers, gzip -1 while sending)'
+  [push_dockerd]='docker push → dockerd (pulled image; dockerd keeps no compressed blobs and gzips while sending)'
+  [push_skopeo]='skopeo copy oci:DIR → docker://'
+  [floor_download]='download: curl of the compressed layers → /dev/null'
+  [floor_sha256]='sha256sum of the compressed layers'
+  [floor_gunzip]='gzip -dc of the compressed layers → /dev/null'
+  [floor_untar]='GNU tar -x of the plain layers, each into a fresh dir'
+  [ref_untar_gz]='GNU tar -xzf of the compressed layers (gunzip | untar, one layer after the other)'
+  [ref_pipeline]='curl | tee sha256sum | gzip -dc | tee sha256sum | tar -x, one layer after the other'
+  [unpack_berth_apply]='berth applyLayer of the plain layers (in-process time)'
+  [unpack_berth_file]='berth unpackLayerFile of the compressed layers: gunzip + diff-ID hash + applyLayer (in-process time)'
+)
+for c in pull_dockerd push_dockerd; do if [ -n "${SKIP[dockerd]:-}" ]; then SKIP[$c]=${SKIP[dockerd]}; fi; done
+
+run_case() { # run_case CASE RECORD(0|1)
+  local c=$1
+  if declare -F "pre_$c" >/dev/null; then "pre_$c" >>"$W/logs/pre.log" 2>&1 || true; fi
+  sync   # the previous sample's dirty pages must not be written back inside this one
+  if [ "$2" = 1 ]; then timeit "$c" "case_$c"; else "case_$c" >/dev/null 2>>"$W/logs/warmup.err" </dev/null || true; fi
+  if declare -F "post_$c" >/dev/null; then "post_$c" >>"$W/logs/post.log" 2>&1 || true; fi
+  sleep 0.2
+}
+
+# A case that fails its probe (first try) is reported with its error and left out.
+probe() { # probe CASE…: sets ACTIVE
+  ACTIVE=()
+  local c
+  for c in "$@"; do
+    [ -n "${SKIP[$c]:-}" ] && continue
+    if declare -F "pre_$c" >/dev/null; then "pre_$c" >>"$W/logs/pre.log" 2>&1 || true; fi
+    if "case_$c" >/dev/null 2>"$W/logs/probe.$c" </dev/null; then ACTIVE+=("$c")
+    else SKIP[$c]="failed: $(grep -v '^\s*$' "$W/logs/probe.$c" | tail -1)"; log "$c ${SKIP[$c]}"; fi
+    if declare -F "post_$c" >/dev/null; then "post_$c" >>"$W/logs/post.log" 2>&1 || true; fi
+  done
+}
+# Rounds: every active case once per round, the first case rotating, so slow drift of a shared
+# machine spreads over all rows. The probe counts as the first warm-up round.
+RECORDING=0
+rounds() { # rounds COUNT RECORD
+  local r i k=${#ACTIVE[@]}
+  RECORDING=$2
+  for ((r = 0; r < $1; r++)); do
+    for ((i = 0; i < k; i++)); do run_case "${ACTIVE[$(((r + i) % k))]}" "$2"; done
+    if [ "$2" = 1 ]; then cut -d' ' -f1 /proc/loadavg >>"$RAW/load.txt"; fi
+  done
+  RECORDING=0
+  return 0
+}
+group() { # group NAME CASE…
+  local name=$1
+  shift
+  log "$name: probe + $((WARM > 1 ? WARM - 1 : 0)) warm-up round(s), then $N measured rounds ($*)"
+  probe "$@"
+  rounds $((WARM > 1 ? WARM - 1 : 0)) 0
+  rounds "$N" 1
+}
+
+QUIET_NOTE=$(wait_quiet "$QUIET_WAIT")
+printf 'quiet\t%s\n' "$QUIET_NOTE" >>"$RAW/machine.tsv"
+log "quiet check: $QUIET_NOTE"
+T_START=$EPOCHREALTIME
+group pull "${PULL_CASES[@]}"
+# Push sources: the pulled image in both daemons (the last pull rounds may have left it removed),
+# and in berthd the same layers loaded from plain tars (`docker load` keeps layers as the archive
+# has them). It shares its layers' snapshots with the pulled image, so it is removed again after
+# the push group: a pull must find nothing of the image.
+bdocker pull -q "$SRC" >/dev/null
+bdocker load -q -i "$IMG/save.tar" >/dev/null
+if [ -z "${SKIP[push_dockerd]:-}" ]; then ddocker pull -q "$SRC" >/dev/null || SKIP[push_dockerd]='pull into dockerd failed'; fi
+group push "${PUSH_CASES[@]}"
+bdocker rmi -f bench/plain:latest >/dev/null
+group floor "${FLOOR_CASES[@]}"
+printf 'measured_s\t%s\n' "$(( (${EPOCHREALTIME/./} - ${T_START/./}) / 1000000 ))" >>"$RAW/machine.tsv"
+printf 'load_end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/machine.tsv"
+for c in "${PULL_CASES[@]}" "${PUSH_CASES[@]}" "${FLOOR_CASES[@]}"; do
+  printf '%s\t%s\t%s\n' "$c" "${LABEL[$c]}" "${SKIP[$c]:-}" >>"$RAW/cases.tsv"
+done
+
+# ---------------------------------------------------------------- phases
+# Pulls and pushes through the Engine API with time-stamped progress messages: when each
+# layer's download and extraction started and ended, in berthd and in dockerd.
+log "phases: $PHASE_RUNS pulls and pushes per daemon with time-stamped progress"
+phase_pull() { # phase_pull DAEMON SOCK TAGGER
+  "$3" rmi -f "$SRC" >/dev/null 2>&1 || true
+  sync
+  node --import tsx bench/pull-push-phases.ts "$2" pull "$SRC" | jq -c --arg d "$1" '. + {daemon: $d}' >>"$RAW/phases.jsonl" || true
+}
+phase_push() { # phase_push DAEMON SOCK TAGGER
+  push_pre "$SRC" "$3"
+  sync
+  node --import tsx bench/pull-push-phases.ts "$2" push "$PUSH_REF" | jq -c --arg d "$1" '. + {daemon: $d}' >>"$RAW/phases.jsonl" || true
+  push_post "phase_push_$1" "$3"
+}
+for ((r = 0; r < PHASE_RUNS; r++)); do
+  phase_pull berthd "$BSOCK" bdocker
+  if [ -z "${SKIP[pull_dockerd]:-}" ]; then phase_pull dockerd "$DSOCK" ddocker; fi
+  phase_push berthd "$BSOCK" bdocker
+  if [ -z "${SKIP[push_dockerd]:-}" ]; then phase_push dockerd "$DSOCK" ddocker; fi
+done
+
+# ---------------------------------------------------------------- CPU profile
+# berthd again on the same roots under node --cpu-prof (the unpack worker threads inherit the
+# flag and write their own profiles): one warm-up pull, then 2 profiled pulls, samples kept
+# between two CLOCK_MONOTONIC readings (V8's sample clock).
+log "profiled pass: berthd under node --cpu-prof, 2 pulls"
+stop_pid "$BERTHD_PID" 20
+node --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" \
+  -H "unix://$BSOCK" --cgroup-parent "/berth-pullpush-${W##*.}" >"$W/logs/berthd-prof.log" 2>&1 </dev/null &
+BERTHD_PID=$!
+if wait_sock "$BSOCK" 30 "$W/logs/berthd-prof.log"; then
+  pre_pull_berthd; case_pull_berthd >/dev/null 2>&1 || true
+  mono_us() { node -e 'process.stdout.write(String(process.hrtime.bigint() / 1000n) + "\n")'; }
+  mono_us >"$RAW/prof/berthd/window"
+  for _ in 1 2; do pre_pull_berthd; sync; case_pull_berthd >/dev/null 2>&1 || true; done
+  mono_us >>"$RAW/prof/berthd/window"
+  stop_pid "$BERTHD_PID" 20
+fi
+BERTHD_PID=''
+
+# The unpack worker threads are ended with terminate(), which writes no profile: profile what
+# they run (unpackLayerFile) in-process instead, on the same layers, one after the other.
+log "profiled pass: berth's unpackLayerFile in-process under node --cpu-prof"
+mkdir -p "$RAW/prof/unpack"
+rm -rf "$W/unpack"; sync
+node --cpu-prof --cpu-prof-dir="$RAW/prof/unpack" --import tsx bench/pull-push-unpack.ts file "$W/unpack" "${GZ[@]}" \
+  >"$RAW/prof/unpack/result.json" 2>"$W/logs/unpack-prof.err" || log "profiled unpack failed: $(tail -1 "$W/logs/unpack-prof.err")"
+
+# ---------------------------------------------------------------- report
+log "writing the pull-push section of $OUT"
+node --import tsx bench/pull-push-report.ts --raw "$RAW" --out "$OUT"
+log "done"
