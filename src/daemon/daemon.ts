@@ -30,6 +30,9 @@ import { execRoutes } from '../server/routes/exec.js';
 import { eventRoutes } from '../server/routes/events.js';
 import { imageRoutes } from '../server/routes/images.js';
 import { imagePruneRoutes } from '../server/routes/imagePrune.js';
+import { commitRoutes } from '../server/routes/commit.js';
+import { commitImage } from '../images/committer.js';
+import { writeUpperAsLayer } from '../archive/upperToLayer.js';
 import { familiarString, parseNormalizedNamed } from '../reference/index.js';
 import { DataRootLock } from './lock.js';
 import { cgroupVersion, preflight } from './preflight.js';
@@ -154,6 +157,15 @@ export class Daemon {
       ...execRoutes(containers.execs),
       ...eventRoutes(events),
       ...imageRoutes(images, (id) => containers.usingImage(id), distribution, new ImageArchive(images, content, new LayerUnpacker(content, snapshots), snapshots)),
+      ...commitRoutes({
+        container: (ref) => containers.get(ref),
+        image: (id) => images.getById(id),
+        upperDir: (c) => snapshots.fsPath(c.SnapshotKey),
+        pause: (id) => containers.pause(id),
+        unpause: (id) => containers.unpause(id),
+        writeLayer: (upper, out) => writeUpperAsLayer(upper, out),
+        commit: (req) => commitImage(images, content, new LayerUnpacker(content, snapshots), req),
+      }),
       ...imagePruneRoutes(images, (id) => containers.usingImage(id), (chain) => snapshots.stat(chain)?.size ?? 0),
     ]);
     const server = createServer((req, res) => {

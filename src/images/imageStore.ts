@@ -11,7 +11,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/e
 import type { ContentStore } from '../content/contentStore.js';
 import type { Db } from '../metadata/db.js';
 import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
-import { chainIds, hostPlatform, MediaType, type ContainerConfigPart, type ImageConfig, type Manifest } from '../oci/image.js';
+import { chainIds, hostPlatform, MediaType, type ContainerConfigPart, type Descriptor, type ImageConfig, type Manifest } from '../oci/image.js';
 import { applyChanges } from './changes.js';
 import { applyLayer } from '../archive/applyLayer.js';
 import { decompressStream } from '../util/tar/decompress.js';
@@ -244,15 +244,26 @@ export class ImageStore {
     }
   }
 
+  /** The layer descriptors of an image, from its stored manifest. */
+  async layerDescriptors(img: ImageRecord): Promise<Descriptor[]> {
+    const m = JSON.parse((await this.content.readAll(img.manifestDigest, MAX_CONFIG_BYTES)).toString('utf8')) as Manifest;
+    return m.layers;
+  }
+
+  /** Registers a committed image (layers already stored and unpacked). */
+  async storeCommitted(config: ImageConfig, layers: Descriptor[], ref?: Reference): Promise<ImageRecord> {
+    return this.storeImage(config, layers, ref);
+  }
+
   /** Writes config + manifest blobs for layers already in the store, then registers the image. */
-  private async storeImage(config: ImageConfig, layers: { digest: Digest; size: number }[], ref?: Reference): Promise<ImageRecord> {
+  private async storeImage(config: ImageConfig, layers: { digest: Digest; size: number; mediaType?: string }[], ref?: Reference): Promise<ImageRecord> {
     const configBytes = Buffer.from(JSON.stringify(config));
     const cfgBlob = await this.content.put(configBytes);
     const manifest: Manifest = {
       schemaVersion: 2,
       mediaType: MediaType.OciManifest,
       config: { mediaType: MediaType.OciConfig, digest: cfgBlob.digest, size: cfgBlob.size },
-      layers: layers.map((l) => ({ mediaType: MediaType.OciLayer, digest: l.digest, size: l.size })),
+      layers: layers.map((l) => ({ mediaType: l.mediaType ?? MediaType.OciLayer, digest: l.digest, size: l.size })),
     };
     const manBlob = await this.content.put(Buffer.from(JSON.stringify(manifest)));
     const size = layers.reduce((n, l) => n + l.size, 0);
