@@ -11,13 +11,13 @@
  */
 import http from 'node:http';
 import type { Readable } from 'node:stream';
-import { ApiError, DaemonUnreachableError } from '../../../client/errors.js';
+import { DaemonUnreachableError } from '../../../client/errors.js';
 import { encodeFilters, encodeQuery, goJSON, goPathEscape, type EngineClient } from '../../../client/engineClient.js';
 import type { Filters } from '../../../client/types.js';
+import { readBody, responseError } from '../../apiResponse.js';
 
 type QueryPairs = Array<[string, string]>;
 const DUMMY_HOST = 'api.moby.localhost';
-const MAX_ERROR_BODY = 1024 * 1024;
 const MAX_JSON_BODY = 64 * 1024 * 1024;
 
 /** registry.AuthConfig as the API carries it (Go field order, empty fields left out). */
@@ -58,38 +58,6 @@ function authJson(a: RegistryAuthConfig): Record<string, string> {
 export function encodeAuthConfig(a: RegistryAuthConfig): string {
   const b64 = Buffer.from(goJSON(authJson(a)).trimEnd()).toString('base64');
   return b64.replace(/\+/g, '-').replace(/\//g, '_');
-}
-
-function readBody(res: http.IncomingMessage, limit: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let len = 0;
-    res.on('data', (c: Buffer) => {
-      len += c.length;
-      if (len <= limit) chunks.push(c);
-    });
-    res.on('end', () => resolve(Buffer.concat(chunks)));
-    res.on('error', reject);
-  });
-}
-
-async function responseError(res: http.IncomingMessage, url: string): Promise<Error> {
-  const status = res.statusCode ?? 0;
-  const body = await readBody(res, MAX_ERROR_BODY);
-  const statusMsg = `${status} ${http.STATUS_CODES[status] ?? ''}`.trim();
-  if (body.length === 0) {
-    return new ApiError(status, `request returned ${statusMsg} for API route and version ${url}, check if the server supports the requested API version`);
-  }
-  const ctype = (res.headers['content-type'] ?? '').split(';')[0]?.trim();
-  if (ctype === 'application/json') {
-    try {
-      const parsed = JSON.parse(body.toString('utf8')) as { message?: unknown };
-      if (typeof parsed.message === 'string' && parsed.message !== '') return new ApiError(status, parsed.message.trim());
-    } catch {
-      // fall through to the raw text
-    }
-  }
-  return new ApiError(status, body.toString('utf8').trim());
 }
 
 export class ImageApi {
