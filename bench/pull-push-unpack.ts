@@ -4,7 +4,7 @@
  *   apply   applyLayer (src/archive/applyLayer.ts) on each plain layer tar, read from its file
  *   file    unpackLayerFile (src/images/unpackLayerFile.ts) on each gzip blob: what berthd's
  *           unpack worker runs per layer (gunzip + diff-ID hash + applyLayer)
- * Prints one JSON line: {mode, totalMs, perLayerMs: [...], windowFromUs, windowToUs} (the window
+ * Prints one JSON line: {mode, totalMs, cpuMs, perLayerMs: [...], windowFromUs, windowToUs} (the window
  * on CLOCK_MONOTONIC, for a `node --cpu-prof` run of this script). Writes only under DEST, which the
  * caller removes.
  * Usage: node --import tsx bench/pull-push-unpack.ts apply|file DEST FILE...
@@ -22,6 +22,7 @@ const perLayerMs: number[] = [];
 // CLOCK_MONOTONIC µs, the clock of V8's CPU profile samples: a window for `node --cpu-prof`.
 const monoUs = (): number => Number(process.hrtime.bigint() / 1000n);
 const windowFromUs = monoUs();
+const c0 = process.cpuUsage();
 const t0 = performance.now();
 for (const [i, f] of files.entries()) {
   const dir = join(dest, String(i));
@@ -32,4 +33,7 @@ for (const [i, f] of files.entries()) {
   perLayerMs.push(Math.round((performance.now() - t) * 10) / 10);
 }
 const totalMs = Math.round((performance.now() - t0) * 10) / 10;
-process.stdout.write(`${JSON.stringify({ mode, totalMs, perLayerMs, windowFromUs, windowToUs: monoUs() })}\n`);
+// user+sys of every thread of this process (libuv's pool runs the gunzip) over the same span.
+const c = process.cpuUsage(c0);
+const cpuMs = Math.round((c.user + c.system) / 1000);
+process.stdout.write(`${JSON.stringify({ mode, totalMs, cpuMs, perLayerMs, windowFromUs, windowToUs: monoUs() })}\n`);

@@ -12,7 +12,7 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-N=5
+N=7
 WARM=1
 SIZE_MB=200
 LAYERS=5
@@ -437,7 +437,9 @@ QUIET_NOTE=$(wait_quiet "$QUIET_WAIT")
 printf 'quiet\t%s\n' "$QUIET_NOTE" >>"$RAW/machine.tsv"
 log "quiet check: $QUIET_NOTE"
 T_START=$EPOCHREALTIME
-group pull "${PULL_CASES[@]}"
+# Pulls, the floor stages and the unpack rows in the same rounds: the targets compare them with
+# each other, and a shared machine's load changes from minute to minute.
+group 'pull, floor and unpack' "${PULL_CASES[@]}" "${FLOOR_CASES[@]}"
 # Push sources: the pulled image in both daemons (the last pull rounds may have left it removed),
 # and in berthd the same layers loaded from plain tars (`docker load` keeps layers as the archive
 # has them). It shares its layers' snapshots with the pulled image, so it is removed again after
@@ -447,7 +449,6 @@ bdocker load -q -i "$IMG/save.tar" >/dev/null
 if [ -z "${SKIP[push_dockerd]:-}" ]; then ddocker pull -q "$SRC" >/dev/null || SKIP[push_dockerd]='pull into dockerd failed'; fi
 group push "${PUSH_CASES[@]}"
 bdocker rmi -f bench/plain:latest >/dev/null
-group floor "${FLOOR_CASES[@]}"
 printf 'measured_s\t%s\n' "$(( (${EPOCHREALTIME/./} - ${T_START/./}) / 1000000 ))" >>"$RAW/machine.tsv"
 printf 'load_end\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)" >>"$RAW/machine.tsv"
 for c in "${PULL_CASES[@]}" "${PUSH_CASES[@]}" "${FLOOR_CASES[@]}"; do
