@@ -6,32 +6,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, w
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { busyboxRootfsTar, REPO, startDaemon, TestDaemon } from '../../fixtures/testDaemon.js';
-
-/** A tar whose single entry is named exactly `name` (GNU tar would strip a leading / or ..). */
-function rawTar(entries: { name: string; type?: '0' | '2' | '1' | '5'; link?: string; body?: string }[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const h = Buffer.alloc(512);
-    const body = Buffer.from(e.body ?? '');
-    h.write(e.name, 0, 100);
-    h.write('0000644\0', 100);
-    h.write('0000000\0', 108);
-    h.write('0000000\0', 116);
-    h.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
-    h.write('00000000000\0', 136);
-    h.write('        ', 148);
-    h.write(e.type ?? '0', 156);
-    if (e.link) h.write(e.link, 157, 100);
-    h.write('ustar\0', 257);
-    h.write('00', 263);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
-}
+import { rawTar } from '../../fixtures/rawTar.js';
 
 function blobCount(d: TestDaemon): number {
   const dir = join(d.dataRoot, 'content', 'blobs', 'sha256');

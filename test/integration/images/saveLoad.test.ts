@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { request } from 'node:http';
 import { gzipSync } from 'node:zlib';
 import { busyboxRootfsTar, REPO, startDaemon, type TestDaemon } from '../../fixtures/testDaemon.js';
+import { rawTar } from '../../fixtures/rawTar.js';
 import { tarOf } from '../../fixtures/testRegistry.js';
 
 const BERTH = join(REPO, 'bin', 'berth');
@@ -138,32 +139,6 @@ function legacySaveTar(work: string, name: string, tag: string, layers: Buffer[]
   tarDir(root, out);
   rmSync(root, { recursive: true, force: true });
   return out;
-}
-
-/** A tar whose entries are written byte by byte (GNU tar would clean hostile names). */
-function rawTar(entries: { name: string; body?: Buffer | string; type?: string; link?: string }[]): Buffer {
-  const blocks: Buffer[] = [];
-  for (const e of entries) {
-    const h = Buffer.alloc(512);
-    const body = Buffer.isBuffer(e.body) ? e.body : Buffer.from(e.body ?? '');
-    h.write(e.name, 0, 100);
-    h.write('0000644\0', 100);
-    h.write('0000000\0', 108);
-    h.write('0000000\0', 116);
-    h.write(`${body.length.toString(8).padStart(11, '0')}\0`, 124);
-    h.write('00000000000\0', 136);
-    h.write('        ', 148);
-    h.write(e.type ?? '0', 156);
-    if (e.link) h.write(e.link, 157, 100);
-    h.write('ustar\0', 257);
-    h.write('00', 263);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
-    blocks.push(h, body, Buffer.alloc((512 - (body.length % 512)) % 512));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
 }
 
 describe('image save and load', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
