@@ -62,8 +62,8 @@ declare -A REG_PIDS=()   # registry PID -> its dir
 BSOCK=$W/berthd.sock
 DSOCK=$W/dockerd/docker.sock
 # Paths dockerd and skopeo create outside their roots by themselves; removed at the end only if
-# they did not exist before this run.
-SIDE_PATHS=(/etc/docker/key.json /run/docker /run/containerd /var/lib/containers /run/containers)
+# they did not exist before this run and no other dockerd or podman (another session's) runs.
+SIDE_PATHS=(/etc/docker/key.json /run/docker /run/containerd /var/lib/containers)
 declare -A SIDE_EXISTED=()
 for p in "${SIDE_PATHS[@]}"; do [ -e "$p" ] && SIDE_EXISTED[$p]=1; done
 
@@ -87,7 +87,11 @@ cleanup() {
   [ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 30
   # Whatever is still mounted under the work dir (dockerd's overlay homes), deepest first.
   findmnt -rn -o TARGET | grep -F "$W/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
-  for p in "${SIDE_PATHS[@]}"; do [ -z "${SIDE_EXISTED[$p]:-}" ] && rm -rf "$p"; done
+  if pgrep -x dockerd >/dev/null || pgrep -x podman >/dev/null; then
+    log "another dockerd/podman is running: leaving ${SIDE_PATHS[*]} as they are"
+  else
+    for p in "${SIDE_PATHS[@]}"; do [ -z "${SIDE_EXISTED[$p]:-}" ] && rm -rf "$p"; done
+  fi
   if [ "$KEEP" = 1 ]; then log "kept $W"; else rm -rf "$W"; fi
   exit $rc
 }

@@ -194,6 +194,9 @@ export class ImagePuller {
       });
       await eachLimit(layers, MAX_CONCURRENT_DOWNLOADS, async (l, i) => {
         if (this.unpacker.has(chains[i] as string)) {
+          // The layer is unpacked (e.g. from a load with plain layers), but the image names this
+          // blob: fetch it so the image is whole and can be pushed or saved as registered.
+          if (!(await this.content.has(l.digest))) await this.download(client, repo, l, wrote, signal);
           progress({ status: 'Already exists', progressDetail: {}, id: shortId(l.digest) });
           return;
         }

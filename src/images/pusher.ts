@@ -143,7 +143,10 @@ export class ImagePusher {
           cb(null, chunk);
         },
       });
+      if (!(await this.content.has(desc.digest))) throw new NotFoundError(`layer blob ${desc.digest} is not in the local content store`);
       const src = this.content.reader(desc.digest);
+      // A read error must reach the upload as an error, never go uncaught.
+      src.on('error', (e) => counter.destroy(e));
       const body = src.pipe(counter);
       await client.uploadBlob(repo, body, () => desc.digest, signal);
       this.images.addBlobSource(desc.digest, client.domain, repo);
@@ -155,6 +158,7 @@ export class ImagePusher {
     let size = 0;
     let read = 0;
     let last = 0;
+    if (!(await this.content.has(desc.digest))) throw new NotFoundError(`layer blob ${desc.digest} is not in the local content store`);
     const src = this.content.reader(desc.digest);
     const counter = new Transform({
       transform(chunk: Buffer, _e, cb) {
