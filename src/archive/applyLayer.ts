@@ -106,8 +106,13 @@ function baseOf(rel: string): string {
 }
 
 function toSeconds(ns: bigint): number {
-  // Node's utimes takes float seconds: precision ends around a microsecond (no utimensat in Node).
-  return Number(ns / NS) + Number(ns % NS) / 1e9;
+  // Node's utimes takes float seconds and libuv truncates them to whole microseconds (no utimensat in
+  // Node). A double near 1.8e9 s has a ~240 ns step, so aim at the middle of the wanted microsecond:
+  // truncation then lands on the same microsecond GNU tar would set, never the next one.
+  let sec = ns / NS;
+  if (ns < 0n && sec * NS !== ns) sec -= 1n;
+  const us = (ns - sec * NS) / 1000n;
+  return Number(sec) + (Number(us) + 0.5) / 1e6;
 }
 
 function errnoOf(e: unknown): string | undefined {

@@ -60,9 +60,17 @@ export class StatsService {
 
   /** Docker's stats document of a container now (zeros for one that is not running). */
   async sample(ref: string): Promise<Record<string, unknown>> {
+    return (await this.sampleAfter(ref, undefined)).doc;
+  }
+
+  /**
+   * One stats document. `streamPre` is the stream's own previous reading: a stream's precpu must be
+   * the sample it sent last, whatever one-shot requests did to the shared cache in between.
+   */
+  private async sampleAfter(ref: string, streamPre: CgroupSample | undefined): Promise<{ doc: Record<string, unknown>; cur?: CgroupSample }> {
     const c = this.host.get(ref);
     if (!c.State.Running || c.State.Restarting) {
-      return {
+      return { doc: {
         name: c.Name,
         id: c.Id,
         read: '0001-01-01T00:00:00Z',
@@ -74,7 +82,7 @@ export class StatsService {
         cpu_stats: { cpu_usage: { total_usage: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } },
         precpu_stats: { cpu_usage: { total_usage: 0 }, throttling_data: { periods: 0, throttled_periods: 0, throttled_time: 0 } },
         memory_stats: {},
-      };
+      } };
     }
     const loc = await this.location(c);
     let cur: CgroupSample;
@@ -83,17 +91,20 @@ export class StatsService {
     } catch (e) {
       throw new SystemError(`cannot read the stats of container ${c.Id}: ${messageOf(e)}`, { cause: e });
     }
-    const pre = this.last.get(c.Id) ?? null;
+    const cached = this.last.get(c.Id) ?? null;
     // Keep the older sample when this one is too close to it to measure anything.
-    if (!pre || cur.readAt - pre.readAt >= 100) this.last.set(c.Id, cur);
-    return dockerStats(c.Name, c.Id, loc.version, cur, pre && pre.readAt < cur.readAt ? pre : null);
+    if (!cached || cur.readAt - cached.readAt >= 100) this.last.set(c.Id, cur);
+    const pre = streamPre ?? cached;
+    return { doc: dockerStats(c.Name, c.Id, loc.version, cur, pre && pre.readAt < cur.readAt ? pre : null), cur };
   }
 
   /** Samples every STATS_INTERVAL_MS until the signal aborts or the container stops. */
   async *stream(ref: string, signal: AbortSignal): AsyncGenerator<Record<string, unknown>> {
+    let pre: CgroupSample | undefined;
     for (;;) {
       if (signal.aborted) return;
-      const doc = await this.sample(ref);
+      const { doc, cur } = await this.sampleAfter(ref, pre);
+      pre = cur;
       yield doc;
       const c = this.host.get(ref);
       if (!c.State.Running) return;

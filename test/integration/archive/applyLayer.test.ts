@@ -136,6 +136,8 @@ describe('applyLayer', { skip: !isRoot && 'needs root' }, () => {
           'chmod 1777 tmp && chmod 2755 etc/ssl && chmod 0700 var/empty',
           "touch -h -d '2021-01-02 03:04:05.123456789' etc/passwd bin/sh",
           "touch -d '2019-05-05 05:05:05' etc var",
+          // The last nanoseconds of a microsecond: float seconds must not round up into the next one.
+          "touch -d '2030-11-28 11:35:57.999999999' bin/busybox && touch -d '2030-11-28 11:35:57.123456999' etc/ssl",
         ].join(' && '),
         tree,
       );
