@@ -3,7 +3,7 @@
  * Owns the schema and its migrations; every other module goes through the
  * typed stores built on it. Never stores blobs: those live in the content store.
  *
- * Schema (version 5):
+ * Schema (version 8):
  *   images(id PK = config digest, manifest_digest, created, size, config JSON, last_tag_time,
  *          repo_digests JSON array of "name@digest")
  *   image_blobs(image_id → images, digest): the blobs each image needs
@@ -12,6 +12,9 @@
  *   image_tags(ref PK = normalised reference "docker.io/library/busybox:latest", image_id → images)
  *   snapshots(key PK, dir UNIQUE, parent → snapshots.key, kind 'active'|'committed', link, size, created)
  *   containers(id PK, name UNIQUE, image_id, created, doc JSON)  — doc is the whole container record
+ *   volumes(name PK, driver, created, labels JSON, options JSON, anonymous 0|1)
+ *   networks(id PK, name UNIQUE, driver, created, doc JSON)  — doc is the whole network record
+ *   build_cache(key PK, image_id, created, last_used): a build step's cache key → its result image
  */
 import Database from 'better-sqlite3';
 
@@ -80,6 +83,31 @@ const MIGRATIONS: readonly string[] = [
      repository TEXT NOT NULL,
      PRIMARY KEY (digest, registry, repository)
    );`,
+  // v6: named and anonymous volumes (local driver); the mount point is <root>/volumes/<name>/_data.
+  `CREATE TABLE volumes (
+     name TEXT PRIMARY KEY,
+     driver TEXT NOT NULL DEFAULT 'local',
+     created TEXT NOT NULL,
+     labels TEXT NOT NULL DEFAULT '{}',
+     options TEXT NOT NULL DEFAULT '{}',
+     anonymous INTEGER NOT NULL DEFAULT 0
+   );`,
+  // v7: networks; doc is the whole network record (IPAM config, options, labels, flags).
+  `CREATE TABLE networks (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL UNIQUE,
+     driver TEXT NOT NULL,
+     created TEXT NOT NULL,
+     doc TEXT NOT NULL
+   );`,
+  // v8: the build cache: a step's key (parent, instruction, content) → the image it produced.
+  `CREATE TABLE build_cache (
+     key TEXT PRIMARY KEY,
+     image_id TEXT NOT NULL,
+     created TEXT NOT NULL,
+     last_used TEXT NOT NULL
+   );
+   CREATE INDEX build_cache_image ON build_cache(image_id);`,
 ];
 
 /** Opens (creating if needed) the database and brings its schema up to date. */
