@@ -31,6 +31,8 @@ import { eventRoutes } from '../server/routes/events.js';
 import { imageRoutes } from '../server/routes/images.js';
 import { imagePruneRoutes } from '../server/routes/imagePrune.js';
 import { commitRoutes } from '../server/routes/commit.js';
+import { distributionRoutes } from '../server/routes/distribution.js';
+import { swarmRoutes } from '../server/routes/swarm.js';
 import { commitImage } from '../images/committer.js';
 import { writeUpperAsLayer } from '../archive/upperToLayer.js';
 import { familiarString, parseNormalizedNamed } from '../reference/index.js';
@@ -167,6 +169,8 @@ export class Daemon {
         commit: (req) => commitImage(images, content, new LayerUnpacker(content, snapshots), req),
       }),
       ...imagePruneRoutes(images, (id) => containers.usingImage(id), (chain) => snapshots.stat(chain)?.size ?? 0),
+      ...distributionRoutes(distribution),
+      ...swarmRoutes(),
     ]);
     const server = createServer((req, res) => {
       void router.dispatch(req, res);
