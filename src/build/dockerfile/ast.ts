@@ -17,7 +17,11 @@ export interface SourceRange {
 export interface Heredoc {
   /** The delimiter word as written, without quotes or `-`. */
   name: string;
-  /** Body lines joined with "\n", ending in "\n"; leading tabs already stripped for `<<-`. */
+  /**
+   * Body lines joined with "\n", ending in "\n" (empty for an empty body; each
+   * line keeps its own ending, so CRLF files keep "\r"); leading tabs already
+   * stripped for `<<-`.
+   */
   content: string;
   /** False when the delimiter was quoted: the body is then taken literally. */
   expand: boolean;
@@ -56,6 +60,10 @@ export interface FromInstruction extends Base<'from'> {
 export interface RunInstruction extends Base<'run'> {
   command: CommandForm;
   heredocs: Heredoc[];
+  /** `--network=` when given (validated: default, none, host). */
+  network?: 'default' | 'none' | 'host';
+  /** `--security=` when given (validated: sandbox, insecure). */
+  security?: 'sandbox' | 'insecure';
 }
 export interface CmdInstruction extends Base<'cmd'> {
   command: CommandForm;
@@ -88,12 +96,27 @@ export interface CopyInstruction extends Base<'copy' | 'add'> {
   /** Unexpanded sources (context paths, globs, or URLs for ADD). Heredoc sources appear as their `<<NAME` word. */
   sources: string[];
   dest: string;
+  /**
+   * One entry per heredoc source, in the order of `sources` (the i-th source
+   * for which `parseHeredocWord(src)` is defined is `heredocs[i]`), as
+   * BuildKit's SourceContents.
+   */
   heredocs: Heredoc[];
   /** Typed views of the common flags (also present in `flags`). */
   from?: string;
   chown?: string;
   chmod?: string;
   link: boolean;
+  /** `--exclude=` patterns (repeatable), unexpanded. */
+  exclude?: string[];
+  /** COPY `--parents`. */
+  parents?: boolean;
+  /** ADD `--checksum=`, unexpanded. */
+  checksum?: string;
+  /** ADD `--keep-git-dir` when given. */
+  keepGitDir?: boolean;
+  /** ADD `--unpack` when given. */
+  unpack?: boolean;
 }
 export interface WorkdirInstruction extends Base<'workdir'> {
   path: string;
@@ -164,4 +187,10 @@ export interface Dockerfile {
   /** ARGs before the first FROM: usable in FROM lines, and (redeclared) inside stages. */
   metaArgs: ArgInstruction[];
   stages: Stage[];
+  /**
+   * BuildKit's parser warnings (empty continuation lines). Docker prints each
+   * as `[WARNING]: <text>` and then `[WARNING]: Empty continuation lines will
+   * become errors in a future release.`
+   */
+  warnings?: string[];
 }
