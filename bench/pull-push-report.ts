@@ -253,7 +253,7 @@ function profileSection(raw: string): string[] {
   };
   block('**berthd main thread**', main);
   if (workers.length > 0) block(`**berthd unpack worker threads** (${workers.length} profiles)`, workers);
-  // The workers end with terminate(), which writes no profile; their code, profiled in-process.
+  // What a worker runs, profiled in-process from a cold start (the daemon's first pull).
   const udir = join(raw, 'prof', 'unpack');
   // Thread 0 only: tsx runs its module hooks on a thread of their own, idle meanwhile.
   const ufiles = existsSync(udir) ? readdirSync(udir).filter((f) => f.endsWith('.cpuprofile') && threadOf(f) === 0) : [];

@@ -483,25 +483,33 @@ done
 
 # ---------------------------------------------------------------- CPU profile
 # berthd again on the same roots under node --cpu-prof (the unpack worker threads inherit the
-# flag and write their own profiles): one warm-up pull, then 2 profiled pulls, samples kept
-# between two CLOCK_MONOTONIC readings (V8's sample clock).
+# flag and write their own profiles when they end): one warm-up pull, then 2 profiled pulls,
+# samples kept between two CLOCK_MONOTONIC readings (V8's sample clock). The unpack threads
+# stay for 60 s after their last layer and then end by themselves, writing their profiles:
+# berthd is stopped only after that (its SIGTERM exit would kill them without a profile).
 log "profiled pass: berthd under node --cpu-prof, 2 pulls"
 stop_pid "$BERTHD_PID" 20
 node --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" \
   -H "unix://$BSOCK" --cgroup-parent "/berth-pullpush-${W##*.}" >"$W/logs/berthd-prof.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 if wait_sock "$BSOCK" 30 "$W/logs/berthd-prof.log"; then
+  THREADS_IDLE=$(ls "/proc/$BERTHD_PID/task" | wc -l)
   pre_pull_berthd; case_pull_berthd >/dev/null 2>&1 || true
   mono_us() { node -e 'process.stdout.write(String(process.hrtime.bigint() / 1000n) + "\n")'; }
   mono_us >"$RAW/prof/berthd/window"
   for _ in 1 2; do pre_pull_berthd; sync; case_pull_berthd >/dev/null 2>&1 || true; done
   mono_us >>"$RAW/prof/berthd/window"
+  log "waiting (at most 90 s) for the idle unpack threads to end and write their profiles"
+  for ((i = 0; i < 900; i++)); do
+    [ "$(ls "/proc/$BERTHD_PID/task" 2>/dev/null | wc -l)" -le "$THREADS_IDLE" ] && break
+    sleep 0.1
+  done
   stop_pid "$BERTHD_PID" 20
 fi
 BERTHD_PID=''
 
-# The unpack worker threads are ended with terminate(), which writes no profile: profile what
-# they run (unpackLayerFile) in-process instead, on the same layers, one after the other.
+# What an unpack thread runs (unpackLayerFile), also profiled in-process on the same layers, one
+# after the other: a cold start, as in a daemon's first pull.
 log "profiled pass: berth's unpackLayerFile in-process under node --cpu-prof"
 mkdir -p "$RAW/prof/unpack"
 rm -rf "$W/unpack"; sync

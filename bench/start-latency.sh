@@ -58,34 +58,15 @@ W=$(mktemp -d /tmp/berth-bench.XXXXXX)
 TAG=berth-bench-${W##*.}            # unique name for cgroups and runc ids
 RAW=$W/raw
 mkdir -p "$RAW"/{times,err,trace} "$W"/logs
-BERTHD_PID='' DOCKERD_PID='' TRACE_PID=''
+# Shared helpers (timing, stopping by PID, quiet-machine wait, dockerd on its own roots, the host
+# paths dockerd/podman write outside their roots): bench/lib.sh.
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+BERTHD_PID='' TRACE_PID=''
 BH=unix://$W/berthd.sock
-DH=unix://$W/dockerd/docker.sock
-# Host paths that dockerd/podman create outside their roots (hard-coded in them); removed at the
-# end only if they did not exist before this run.
-SIDE_PATHS=(/etc/docker/key.json /run/docker /run/containerd /etc/containers/networks /run/containers
-  /var/lib/containers /run/libpod)
-declare -A SIDE_EXISTED=()
-for p in "${SIDE_PATHS[@]}"; do [ -e "$p" ] && SIDE_EXISTED[$p]=1; done
+note_side_paths
 declare -A CG_EXISTED=()
 for d in /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/*/docker; do [ -e "$d" ] && CG_EXISTED[$d]=1; done
-
-log() { printf '[bench %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-stop_pid() { # stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL
-  local pid=$1 t=${2:-20} i
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  log "PID $pid did not stop on SIGTERM; SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-}
-
-remove_containers() { # remove_containers HOST: every container of that daemon
-  local ids
-  ids=$(DOCKER_HOST=$1 timeout 20 "$DOCKER" ps -aq 2>/dev/null) || return 0
-  [ -z "$ids" ] || DOCKER_HOST=$1 timeout 60 "$DOCKER" rm -f $ids >/dev/null 2>&1 || true
-}
 
 cleanup() {
   local rc=$?
@@ -100,69 +81,26 @@ cleanup() {
     done
   fi
   # Whatever is still mounted under the work dir (dockerd's or podman's overlay homes), deepest first.
-  findmnt -rn -o TARGET | grep -F "$W/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
+  umount_under "$W"
   # Cgroups this run made (all named after $TAG), plus peers' defaults if they appeared now.
   for d in /sys/fs/cgroup/*/"$TAG"* /sys/fs/cgroup/*/libpod_parent /sys/fs/cgroup/*/docker; do
     [ -d "$d" ] && [ -z "${CG_EXISTED[$d]:-}" ] && find "$d" -depth -type d -exec rmdir {} \; 2>/dev/null
   done
-  # Someone else's dockerd/podman (another benchmark, a test) may be using them right now.
-  local others
-  others=$(pgrep -x 'dockerd|containerd|podman' | tr '\n' ' ')
-  if [ -n "$others" ]; then
-    log "left ${SIDE_PATHS[*]} alone: other dockerd/containerd/podman processes run (PIDs $others)"
-  else
-    for p in "${SIDE_PATHS[@]}"; do [ -z "${SIDE_EXISTED[$p]:-}" ] && rm -rf "$p"; done
-  fi
+  # Unless someone else's dockerd/podman (another benchmark, a test) may be using them right now.
+  clean_side_paths
   if [ "$KEEP" = 1 ]; then log "kept $W"; else rm -rf "$W"; fi
   exit $rc
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# mono_us: CLOCK_MONOTONIC in µs, the clock of V8's CPU profile samples.
-mono_us() { node -e 'process.stdout.write(String(process.hrtime.bigint() / 1000n) + "\n")'; }
-
-# now_us: wall clock in microseconds (bash's EPOCHREALTIME: no fork, µs resolution).
-now_us() { local t=$EPOCHREALTIME; echo "${t/./}"; }
-
-# timeit CASE CMD…: run once, append the wall time in µs to times/CASE (or count a failure).
-timeit() {
-  local case=$1 t0 t1 rc=0
-  shift
-  t0=$EPOCHREALTIME
-  "$@" >/dev/null 2>>"$RAW/err/$case" </dev/null || rc=$?
-  t1=$EPOCHREALTIME
-  if [ $rc = 0 ]; then echo $(( ${t1/./} - ${t0/./} )) >>"$RAW/times/$case"
-  else echo "exit $rc" >>"$RAW/err/$case"; echo 1 >>"$RAW/fails.$case"; fi
-  return 0
-}
-
-wait_sock() { # wait_sock SOCKPATH SECONDS LOGFILE
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    curl -fsS --unix-socket "$1" http://x/_ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "daemon on $1 did not answer /_ping in $2 s; last log lines:" >&2
-  tail -5 "$3" >&2
-  return 1
-}
-
-vmrss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
-cpu_ticks() { awk '{print $14 + $15, $16 + $17}' "/proc/$1/stat"; } # own (user+sys), waited children
-
 # ---------------------------------------------------------------- set-up
 cd "$ROOT"
 BUILD_NOTE='not rebuilt (--no-build)'
 if [ "$BUILD" = 1 ]; then
   log "building (tsc)"
-  # Other people's half-written files may not type-check; tsc emits JavaScript anyway, and what
-  # is measured is berthd, so go on and say so in the results.
-  if npx tsc -p tsconfig.json >"$W/logs/tsc.log" 2>&1; then BUILD_NOTE='tsc: clean'
-  else
-    BUILD_NOTE="tsc reported $(grep -c 'error TS' "$W/logs/tsc.log") type error(s) in $(grep -o '^[^(]*\.ts' "$W/logs/tsc.log" | sort -u | tr '\n' ' ')(JavaScript emitted anyway)"
-    log "$BUILD_NOTE"
-  fi
+  BUILD_NOTE=$(build_berth)
+  log "$BUILD_NOTE"
 fi
 
 {
@@ -213,32 +151,14 @@ install_peers() {
   local need=()
   command -v dockerd >/dev/null || need+=(docker.io)
   command -v podman >/dev/null || need+=(podman)
-  [ ${#need[@]} = 0 ] && return 0
-  log "apt-get install ${need[*]}"
-  # Package scripts must not start the system dockerd (it would take /var/lib/docker and the
-  # default socket): policy-rc.d exit 101 forbids it; make one for the install if there is none.
-  local made_policy=0
-  if [ ! -e /usr/sbin/policy-rc.d ]; then
-    printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
-  fi
-  local rc=0
-  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -q "${need[@]}"; } \
-    >"$W/logs/apt.log" 2>&1 || rc=$?
-  [ $made_policy = 1 ] && rm -f /usr/sbin/policy-rc.d
-  [ $rc = 0 ] || log "apt-get install failed (exit $rc): $(tail -2 "$W/logs/apt.log" | tr '\n' ' ')"
+  install_docker_io "${need[@]}"
 }
 [ "$INSTALL_PEERS" = 1 ] && install_peers
 
 declare -A SKIP=()   # case -> reason it is not measured
 if command -v dockerd >/dev/null; then
   log "starting dockerd on its own socket and roots"
-  mkdir -p "$W/dockerd"
-  echo '{}' >"$W/dockerd/daemon.json"
-  dockerd --config-file "$W/dockerd/daemon.json" --data-root "$W/dockerd/data" --exec-root "$W/dockerd/exec" \
-    --pidfile "$W/dockerd/dockerd.pid" -H "$DH" --bridge=none --iptables=false --ip6tables=false \
-    --cgroup-parent "/$TAG-dockerd" >"$W/logs/dockerd.log" 2>&1 </dev/null &
-  DOCKERD_PID=$!
-  if wait_sock "$W/dockerd/docker.sock" 60 "$W/logs/dockerd.log"; then
+  if start_dockerd "/$TAG-dockerd"; then
     DOCKER_HOST=$DH "$DOCKER" import -c 'CMD ["sh"]' "$W/busybox.tar" busybox:latest >/dev/null
     printf 'dockerd\t%s\n' "$(dockerd --version)" >>"$RAW/machine.tsv"
   else
@@ -269,7 +189,7 @@ fi
 # Order = table order. Each: id, label, command (a bash function name + args via eval-free arrays).
 CASES=(berth_run docker_berthd runc_floor docker_dockerd podman berth_version docker_version_berthd node_floor)
 declare -A LABEL=(
-  [berth_run]='berth run --rm busybox true → berthd'
+  [berth_run]='berth run --rm --network none busybox true → berthd'
   [docker_berthd]='docker run --rm --network none busybox true → berthd'
   [runc_floor]='runc run (same rootfs, /bin/true) — floor'
   [docker_dockerd]='docker run --rm --network none busybox true → dockerd'
@@ -278,7 +198,8 @@ declare -A LABEL=(
   [docker_version_berthd]='docker version → berthd'
   [node_floor]='node -e 0 (Node start-up floor, reference)'
 )
-case_berth_run() { bin/berth -H "$BH" run --rm busybox true; }
+# --network none as the docker rows: berthd's default bridge (berth0) is shared by every berthd on the host.
+case_berth_run() { bin/berth -H "$BH" run --rm --network none busybox true; }
 case_docker_berthd() { DOCKER_HOST=$BH "$DOCKER" run --rm --network none busybox true; }
 case_runc_floor() { runc_floor; }
 case_docker_dockerd() { DOCKER_HOST=$DH "$DOCKER" run --rm --network none busybox true; }
@@ -314,27 +235,6 @@ rounds() { # rounds COUNT RECORD(0|1)
     [ "$2" = 1 ] && cut -d' ' -f1 /proc/loadavg >>"$RAW/load.txt"
   done
   return 0
-}
-# cpu_busy_pct SECONDS: share of all CPUs busy (anyone's work) over that many seconds.
-cpu_busy_pct() {
-  local a b
-  a=($(head -1 /proc/stat)); sleep "$1"; b=($(head -1 /proc/stat))
-  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
-  echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
-}
-# Other sessions' test suites on a shared 2-CPU machine swamp the samples; start when the machine
-# has been mostly idle for 3 s (our daemons idle), or give up waiting after QUIET_WAIT seconds.
-# wait_quiet MAX_SECONDS: prints what happened. Polls until the CPUs were ≤ 15 % busy over 3 s.
-wait_quiet() {
-  local waited=0 busy
-  [ "$1" -gt 0 ] || { echo "did not wait"; return 0; }
-  while :; do
-    busy=$(cpu_busy_pct 3); waited=$((waited + 3))
-    if [ "$busy" -le 15 ]; then echo "started after ${waited} s, CPUs ${busy} % busy"; return 0; fi
-    if [ "$waited" -ge "$1" ]; then echo "machine still ${busy} % busy after ${waited} s; started anyway"; return 0; fi
-    [ $((waited % 30)) -lt 3 ] && log "waiting for a quiet machine (CPUs ${busy} % busy)"
-  done
 }
 QUIET_NOTE=$(wait_quiet "$QUIET_WAIT")
 printf 'quiet\t%s\n' "$QUIET_NOTE" >>"$RAW/machine.tsv"

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(runc conmon tar util-linux skopeo docker-registry apache2-utils openssl podman containernetworking-plugins iptables busybox-static attr uidmap zstd xz-utils bzip2 tini)
+APT_PACKAGES=(runc conmon tar util-linux skopeo docker-registry apache2-utils openssl podman containernetworking-plugins iptables busybox-static attr uidmap zstd xz-utils bzip2 tini docker-compose g++ make python3)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -28,6 +28,16 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   npm install --no-audit --no-fund --loglevel=error
   sha256sum package-lock.json | cut -d' ' -f1 > "$stamp"
 fi
+
+# SO_PEERCRED for the audit log: a tiny N-API addon, built with the node-gyp inside npm against the
+# installed Node's headers (docs/decisions.md, the peer-credentials row).
+if [ ! -f native/peercred/build/Release/peercred.node ] || [ native/peercred/peercred.c -nt native/peercred/build/Release/peercred.node ]; then
+  echo "setup: building native/peercred (node-gyp)"
+  bash native/peercred/build.sh
+fi
+
+# The group whose members may use the API socket (berthd --group, default berth): root:berth 0660.
+getent group berth >/dev/null || { echo "setup: creating group berth"; groupadd --system berth; }
 
 echo "setup: building (tsc)"
 npx tsc -p tsconfig.json

@@ -244,7 +244,7 @@ class LayerApplier {
     }
   }
 
-  async apply(tar: Readable): Promise<ApplyReport> {
+  async apply(tar: Readable | AsyncIterable<Uint8Array>): Promise<ApplyReport> {
     const signal = this.opts.signal;
     const reader = readTar(tar, signal !== undefined ? { signal } : {});
     let entries = 0;
@@ -517,10 +517,10 @@ class LayerApplier {
 }
 
 /**
- * Applies a plain (uncompressed) layer tar to `dest`, an existing empty directory owned by
+ * Applies a plain (uncompressed) layer tar (a stream, or any async iterable of chunks) to `dest`, an existing empty directory owned by
  * the caller (who removes it if this throws). Refuses unsafe entries with
  * InvalidArgumentError naming the entry; nothing is ever written outside `dest`.
  */
-export async function applyLayer(tar: Readable, dest: string, opts: ApplyOptions): Promise<ApplyReport> {
+export async function applyLayer(tar: Readable | AsyncIterable<Uint8Array>, dest: string, opts: ApplyOptions): Promise<ApplyReport> {
   return new LayerApplier(dest, opts).apply(tar);
 }

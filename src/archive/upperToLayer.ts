@@ -30,7 +30,11 @@ async function opaqueDirs(upper: string): Promise<Set<string>> {
   return out;
 }
 
-export async function writeUpperAsLayer(upper: string, out: Writable): Promise<void> {
+/**
+ * `ids` turns a file's host owner into the owner the layer records (a
+ * --userns-remap container's layer holds host-shifted owners; containers/usernsRemap).
+ */
+export async function writeUpperAsLayer(upper: string, out: Writable, ids?: (uid: number, gid: number) => { uid: number; gid: number }): Promise<void> {
   const writer = new TarWriter();
   const opaque = await opaqueDirs(upper);
   const links = new Map<string, string>();
@@ -40,7 +44,8 @@ export async function writeUpperAsLayer(upper: string, out: Writable): Promise<v
         const r = rel === '' ? name : `${rel}/${name}`;
         const path = join(upper, r);
         const st = await lstat(path);
-        const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: BigInt(Math.floor(st.mtimeMs)) * 1_000_000n };
+        const owner = ids ? ids(st.uid, st.gid) : { uid: st.uid, gid: st.gid };
+        const base = { mode: st.mode & 0o7777, uid: owner.uid, gid: owner.gid, mtimeNs: BigInt(Math.floor(st.mtimeMs)) * 1_000_000n };
         if (INIT_PATHS.has(r) && ((st.isFile() && st.size === 0) || st.isDirectory())) {
           if (st.isDirectory() && (await readdir(path)).length > 0 && r !== 'dev' && r !== 'proc' && r !== 'sys') await walkDir(r, path, base);
           continue;

@@ -50,6 +50,7 @@ const CONTAINER = {
 };
 
 const IMAGE = {
+  build: c('image/build', 'build', 'Build an image from a Dockerfile'),
   history: c('image/history', 'history', 'Show the history of an image'),
   import: c('image/import', 'import', 'Import the contents from a tarball to create a filesystem image'),
   inspect: c('image/inspect', 'inspect', 'Display detailed information on one or more images'),
@@ -63,12 +64,36 @@ const IMAGE = {
   tag: c('image/tag', 'tag', 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE'),
 };
 
+const BUILDER = {
+  build: c('image/build', 'build', 'Build an image from a Dockerfile'),
+  prune: c('builder/prune', 'prune', 'Remove build cache'),
+};
+
 const REGISTRY = {
   gc: c('registry/gc', 'gc', 'Remove blobs that no manifest references'),
   serve: c('registry/serve', 'serve', 'Run an OCI distribution registry server'),
 };
 
+const VOLUME = {
+  create: c('volume/create', 'create', 'Create a volume'),
+  inspect: c('volume/inspect', 'inspect', 'Display detailed information on one or more volumes'),
+  ls: c('volume/ls', 'ls', 'List volumes'),
+  prune: c('volume/prune', 'prune', 'Remove unused local volumes'),
+  rm: c('volume/rm', 'rm', 'Remove one or more volumes'),
+};
+
+const NETWORK = {
+  connect: c('network/connect', 'connect', 'Connect a container to a network'),
+  create: c('network/create', 'create', 'Create a network'),
+  disconnect: c('network/disconnect', 'disconnect', 'Disconnect a container from a network'),
+  inspect: c('network/inspect', 'inspect', 'Display detailed information on one or more networks'),
+  ls: c('network/ls', 'ls', 'List networks'),
+  prune: c('network/prune', 'prune', 'Remove all unused networks'),
+  rm: c('network/rm', 'rm', 'Remove one or more networks'),
+};
+
 const SYSTEM = {
+  df: c('system/df', 'df', 'Show berth disk usage'),
   events: c('system/events', 'events', 'Get real time events from the server'),
   info: c('system/info', 'info', 'Display system-wide information'),
 };
@@ -82,6 +107,14 @@ export const NOUNS: Record<string, NounEntry> = {
     short: 'Manage images',
     verbs: { ...IMAGE, list: IMAGE.ls, remove: IMAGE.rm, rmi: IMAGE.rm },
   },
+  network: {
+    short: 'Manage networks',
+    verbs: { ...NETWORK, list: NETWORK.ls, remove: NETWORK.rm },
+  },
+  builder: {
+    short: 'Manage builds',
+    verbs: BUILDER,
+  },
   registry: {
     short: 'Run and maintain an OCI registry',
     verbs: REGISTRY,
@@ -90,11 +123,16 @@ export const NOUNS: Record<string, NounEntry> = {
     short: 'Manage Berth',
     verbs: SYSTEM,
   },
+  volume: {
+    short: 'Manage volumes',
+    verbs: { ...VOLUME, list: VOLUME.ls, remove: VOLUME.rm },
+  },
 };
 
 /** Top-level commands; the `name` is the alias itself, as docker's CommandPath shows it. */
 export const TOP_LEVEL: Record<string, CommandEntry> = {
   attach: CONTAINER.attach,
+  build: IMAGE.build,
   cp: CONTAINER.cp,
   create: CONTAINER.create,
   diff: CONTAINER.diff,
@@ -135,4 +173,4 @@ export const TOP_LEVEL: Record<string, CommandEntry> = {
 };
 
 /** Shown first in `berth --help`, as docker's "Common Commands". */
-export const COMMON_COMMANDS = ['run', 'ps', 'pull', 'push', 'images', 'login', 'logout', 'import', 'info', 'version'];
+export const COMMON_COMMANDS = ['run', 'ps', 'build', 'pull', 'push', 'images', 'login', 'logout', 'import', 'info', 'version'];

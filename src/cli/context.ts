@@ -6,6 +6,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { EngineClient } from '../client/engineClient.js';
 import type { DaemonHost } from '../client/host.js';
+import type { ClientTls } from '../client/tlsConfig.js';
 
 export const BIN_NAME = 'berth';
 export const CLI_VERSION = '0.1.0';
@@ -25,6 +26,8 @@ export interface OutStream extends Writable {
 
 export interface CliContextOptions {
   host: DaemonHost;
+  /** TLS for a tcp:// host (null: plain). */
+  tls?: ClientTls | null;
   stdin?: InStream;
   stdout?: OutStream;
   stderr?: OutStream;
@@ -36,6 +39,7 @@ export interface CliContextOptions {
 export class CliContext {
   readonly bin = BIN_NAME;
   readonly host: DaemonHost;
+  readonly tls: ClientTls | null;
   readonly stdin: InStream;
   readonly stdout: OutStream;
   readonly stderr: OutStream;
@@ -46,6 +50,7 @@ export class CliContext {
 
   constructor(opts: CliContextOptions) {
     this.host = opts.host;
+    this.tls = opts.tls ?? null;
     this.stdin = opts.stdin ?? process.stdin;
     this.stdout = opts.stdout ?? process.stdout;
     this.stderr = opts.stderr ?? process.stderr;
@@ -59,6 +64,7 @@ export class CliContext {
     if (this.engine === undefined) {
       const o: ConstructorParameters<typeof EngineClient>[0] = {
         host: this.host,
+        tls: this.tls,
         userAgent: `Berth-Client/${CLI_VERSION} (linux)`,
       };
       if (this.apiVersion !== undefined) o.apiVersion = this.apiVersion;

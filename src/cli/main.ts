@@ -6,6 +6,7 @@
  */
 import { DaemonUnreachableError } from '../client/errors.js';
 import { HostParseError, resolveHost } from '../client/host.js';
+import { TlsConfigError, resolveClientTls, tlsEnabled, type ClientTlsFlags } from '../client/tlsConfig.js';
 import { COMMON_COMMANDS, NOUNS, TOP_LEVEL, type CommandEntry } from './commandTable.js';
 import { flagUsages, renderHelp, type CommandModule, type FlagSpec, type Invocation } from './command.js';
 import { BIN_NAME, CLI_VERSION, CliContext } from './context.js';
@@ -22,6 +23,11 @@ const GLOBAL_FLAGS: FlagSpec[] = [
     usage: 'Set the logging level ("debug", "info", "warn", "error", "fatal")',
     default: 'info',
   },
+  { name: 'tls', type: 'bool', usage: 'Use TLS; implied by --tlsverify' },
+  { name: 'tlscacert', type: 'string', usage: 'Trust certs signed only by this CA', default: '~/.docker/ca.pem' },
+  { name: 'tlscert', type: 'string', usage: 'Path to TLS certificate file', default: '~/.docker/cert.pem' },
+  { name: 'tlskey', type: 'string', usage: 'Path to TLS key file', default: '~/.docker/key.pem' },
+  { name: 'tlsverify', type: 'bool', usage: 'Use TLS and verify the remote' },
   { name: 'version', short: 'v', type: 'bool', usage: 'Print version information and quit' },
 ];
 
@@ -30,14 +36,23 @@ interface GlobalOptions {
   debug: boolean;
   version: boolean;
   help: boolean;
+  tls: ClientTlsFlags;
   rest: string[];
+}
+
+/** `--tls`, `--tls=false`: pflag's bool syntax. */
+function boolFlag(value: string | undefined, flag: string): boolean {
+  if (value === undefined) return true;
+  if (/^(1|t|true|TRUE|True)$/.test(value)) return true;
+  if (/^(0|f|false|FALSE|False)$/.test(value)) return false;
+  throw new UsageError(`invalid argument "${value}" for "${flag}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);
 }
 
 class UsageError extends Error {}
 
 /** Parses flags before the command name; the command name ends them. */
 export function parseGlobalFlags(argv: string[]): GlobalOptions {
-  const g: GlobalOptions = { hosts: [], debug: false, version: false, help: false, rest: [] };
+  const g: GlobalOptions = { hosts: [], debug: false, version: false, help: false, tls: {}, rest: [] };
   const takesValue = new Map<string, string>([
     ['--config', 'config'],
     ['--host', 'host'],
@@ -46,6 +61,9 @@ export function parseGlobalFlags(argv: string[]): GlobalOptions {
     ['-l', 'log-level'],
     ['--context', 'context'],
     ['-c', 'context'],
+    ['--tlscacert', 'tlscacert'],
+    ['--tlscert', 'tlscert'],
+    ['--tlskey', 'tlskey'],
   ]);
   let i = 0;
   for (; i < argv.length; i++) {
@@ -62,7 +80,15 @@ export function parseGlobalFlags(argv: string[]): GlobalOptions {
       if (eq >= 0) value = tok.slice(eq + 1);
       else if (i + 1 < argv.length) value = argv[++i] as string;
       else throw new UsageError(`flag needs an argument: ${key.startsWith('--') ? key : `'${key.slice(1)}' in ${key}`}`);
-      if (takesValue.get(key) === 'host') g.hosts.push(value);
+      const name = takesValue.get(key);
+      if (name === 'host') g.hosts.push(value);
+      else if (name === 'tlscacert' || name === 'tlscert' || name === 'tlskey') g.tls[name] = value;
+      continue;
+    }
+    if (key === '--tls' || key === '--tlsverify') {
+      const on = boolFlag(eq >= 0 ? tok.slice(eq + 1) : undefined, key.slice(2));
+      if (key === '--tls') g.tls.tls = on;
+      else g.tls.tlsverify = on;
       continue;
     }
     if (/^-[HlcD]./.test(tok) && !tok.startsWith('--')) {
@@ -211,18 +237,23 @@ export async function main(argv: string[]): Promise<number> {
     if (resolved instanceof StatusError) throw resolved;
 
     let host;
+    let tls = null;
     try {
-      host = resolveHost(g.hosts[0]);
+      host = resolveHost(g.hosts[0], process.env, tlsEnabled(g.tls));
+      if (host.proto === 'tcp') tls = resolveClientTls(g.tls);
     } catch (e) {
-      if (e instanceof HostParseError) throw new StatusError(e.message, 1);
+      if (e instanceof HostParseError || e instanceof TlsConfigError) throw new StatusError(e.message, 1);
       throw e;
     }
     const envVersion = process.env['BERTH_API_VERSION'];
-    ctx = new CliContext(envVersion ? { host, debug: g.debug, apiVersion: envVersion } : { host, debug: g.debug });
+    ctx = new CliContext(envVersion ? { host, tls, debug: g.debug, apiVersion: envVersion } : { host, tls, debug: g.debug });
 
-    // Only the invoked command (and the parser, with commander) is ever loaded.
+    // Only the invoked command (and the parser, with commander) is ever loaded. The path is a
+    // variable so that the CLI bundle (scripts/build-cli.mjs) keeps it a run-time import of
+    // its own per-command file, as it is in the tsc build.
+    const commandModule = `./commands/${resolved.entry.module}.js`;
     const [mod, parser] = await Promise.all([
-      import(`./commands/${resolved.entry.module}.js`) as Promise<CommandModule>,
+      import(commandModule) as Promise<CommandModule>,
       import('./parse.js'),
     ]);
     const inv: Invocation = { commandPath: resolved.path };

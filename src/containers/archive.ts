@@ -20,6 +20,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/e
 import { readTar } from '../util/tar/reader.js';
 import { TarWriter } from '../util/tar/writer.js';
 import { devNumbers } from '../runtime/isolation.js';
+import { readCapabilities } from '../archive/capabilityXattrs.js';
 
 const MAX_SYMLINKS = 255;
 
@@ -117,19 +118,25 @@ export async function statPath(root: string, path: string, containerId: string):
   return { stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, resolved, abs };
 }
 
-/** Writes a tar of the tree at host path `src` to `writer`, entries named under `name` ('' = the tree's contents). */
-async function addTree(writer: TarWriter, src: string, name: string, links: Map<string, string>): Promise<void> {
+/**
+ * Writes a tar of the tree at host path `src` to `writer`, entries named under `name` ('' = the
+ * tree's contents). `caps` holds the `security.capability` xattrs of the tree by host path, which
+ * go into the entries as Docker's archives carry them (SCHILY.xattr).
+ */
+async function addTree(writer: TarWriter, src: string, name: string, links: Map<string, string>, caps: ReadonlyMap<string, Buffer>): Promise<void> {
   const st = await lstat(src);
+  const cap = caps.get(src);
   const base = {
     mode: st.mode & 0o7777,
     uid: st.uid,
     gid: st.gid,
     mtimeNs: BigInt(Math.floor(st.mtimeMs)) * 1_000_000n,
+    ...(cap !== undefined ? { xattrs: new Map([['security.capability', cap]]) } : {}),
   };
   if (st.isDirectory()) {
     if (name !== '') await writer.add({ name, type: 'directory', ...base });
     const entries = (await readdir(src)).sort();
-    for (const e of entries) await addTree(writer, join(src, e), name === '' ? e : `${name}/${e}`, links);
+    for (const e of entries) await addTree(writer, join(src, e), name === '' ? e : `${name}/${e}`, links, caps);
     return;
   }
   if (name === '') throw new InvalidArgumentError('cannot archive the contents of a non-directory');
@@ -162,7 +169,7 @@ export async function archivePath(root: string, resolved: string, abs: string, o
   if (abs.endsWith('/.')) name = '.';
   const produce = (async () => {
     try {
-      await addTree(writer, src, name, new Map());
+      await addTree(writer, src, name, new Map(), await readCapabilities(src));
       await writer.finish();
     } catch (e) {
       writer.abort(e as Error);
@@ -177,7 +184,7 @@ export async function exportRoot(root: string, out: Writable): Promise<void> {
   const writer = new TarWriter();
   const produce = (async () => {
     try {
-      await addTree(writer, root, '', new Map());
+      await addTree(writer, root, '', new Map(), await readCapabilities(root));
       await writer.finish();
     } catch (e) {
       writer.abort(e as Error);

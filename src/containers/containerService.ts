@@ -37,6 +37,11 @@ import { LogRotator } from './logRotator.js';
 import { StatsService } from './statsService.js';
 import { HealthMonitor } from './healthMonitor.js';
 import { archivePath, exportRoot, extractInto, overlayChanges, statPath, type Change, type ExtractOptions, type PathStat } from './archive.js';
+import { ContainerMounts } from './mountPoints.js';
+import type { VolumeService } from '../volumes/volumeService.js';
+import { withUserMounts } from '../runtime/spec.js';
+import type { ContainerNetworking, ContainerNetworkView, NetworkSetUp } from '../network/containerNetworking.js';
+import type { ContainerUserns } from './usernsRemap.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -75,6 +80,12 @@ export interface ContainerServiceOptions {
   cgroupParent: string;
   /** The daemon's default log options (rotation); default max-size 10m, max-file 3. */
   logDefaults?: LogDefaults;
+  /** Volumes for the containers' mounts (containers/mountPoints). */
+  volumes: VolumeService;
+  /** Networks, ports, DNS and /etc files (network/); without it containers get loopback only. */
+  networking?: ContainerNetworking;
+  /** `berthd --userns-remap`: containers' root maps to an unprivileged host range (containers/usernsRemap). */
+  userns?: ContainerUserns;
 }
 
 interface Waiter {
@@ -114,6 +125,8 @@ export class ContainerService {
   readonly stats: StatsService;
   /** Runs healthcheck probes of running containers. */
   readonly health: HealthMonitor;
+  /** Volumes, binds and tmpfs mounts: resolved at create, set up at start, released at stop. */
+  readonly mounts: ContainerMounts;
 
   constructor(
     private readonly opts: ContainerServiceOptions,
@@ -123,6 +136,7 @@ export class ContainerService {
     private readonly events: EventBus,
   ) {
     this.store = store;
+    this.mounts = new ContainerMounts(opts.volumes);
     // Bad daemon defaults fail here, at start-up, rather than at every create.
     normalizeLogConfig(undefined, opts.logDefaults ?? BUILTIN_LOG_DEFAULTS);
     this.exitDir = join(opts.root, 'exits');
@@ -225,12 +239,14 @@ export class ContainerService {
     this.logRotator.close();
     this.health.close();
     for (const r of this.restarts.values()) if (r.timer) clearTimeout(r.timer);
+    await this.opts.runtime.settle();
   }
 
   // ---- create ------------------------------------------------------------
 
   async create(name: string | undefined, body: unknown): Promise<{ Id: string; Warnings: string[] }> {
     const { config, hostConfig } = validateCreateBody(body);
+    this.opts.userns?.validate(hostConfig);
     if (!config.Image) throw new InvalidArgumentError('config cannot be empty in order to create a container');
     const image = this.images.resolve(config.Image);
     const merged = mergeImageConfig(config, image.config.config ?? {});
@@ -256,11 +272,16 @@ export class ContainerService {
       ManuallyStopped: false,
     };
     if (name) rec.Name = validateName(name);
+    // Before the hostname default: host mode takes the host's name (network module).
+    const netDoc = this.opts.networking?.prepareCreate(rec, (body as { NetworkingConfig?: unknown }).NetworkingConfig);
     if (!merged.Hostname) merged.Hostname = id.slice(0, 12);
+    const mounts = await this.mounts.resolve(id, hostConfig, merged, (ref) => this.store.resolve(ref));
+    rec.MountPoints = mounts.points;
     await mkdir(this.dir(id), { recursive: true, mode: 0o710 });
     try {
       await this.snapshots.prepare(rec.SnapshotKey, parent);
       try {
+        await this.opts.userns?.prepareContainer(hostConfig, this.snapshots.fsPath(rec.SnapshotKey), this.dir(id));
         for (let retry = 0; ; retry++) {
           if (!name) rec.Name = `/${randomName(retry)}`;
           try {
@@ -276,8 +297,11 @@ export class ContainerService {
       }
     } catch (e) {
       await rm(this.dir(id), { recursive: true, force: true });
+      await mounts.rollback();
       throw e;
     }
+    mounts.commit();
+    if (netDoc) this.opts.networking?.created(netDoc);
     this.publish(rec, 'create');
     return { Id: id, Warnings: [] };
   }
@@ -303,7 +327,7 @@ export class ContainerService {
       });
     } catch (e) {
       // As moby: a --rm container that failed to start is removed (the docker CLI waits for that).
-      if (attempted && first.HostConfig.AutoRemove) await this.remove(first.Id, { force: true, volumes: false }).catch(() => undefined);
+      if (attempted && first.HostConfig.AutoRemove) await this.remove(first.Id, { force: true, volumes: true }).catch(() => undefined);
       throw e;
     }
   }
@@ -317,12 +341,19 @@ export class ContainerService {
     await rm(join(dir, 'persist', 'exit'), { force: true });
     await rm(join(dir, 'persist', 'oom'), { force: true });
     await this.releaseRuntime(c);
-    await mountAll(this.snapshots.mounts(c.SnapshotKey), rootfs);
+    const layerMounts = this.snapshots.mounts(c.SnapshotKey);
+    await mountAll((await this.opts.userns?.mounts(c.HostConfig, layerMounts)) ?? layerMounts, rootfs);
     let pid: number;
     let conmonPid: number;
+    let net: NetworkSetUp | null = null;
     try {
-      await writeEtcFiles(c, dir);
-      const spec = await buildContainerSpec(c, dir, rootfs, this.opts.cgroupParent);
+      net = (await this.opts.networking?.setUp(c, dir)) ?? null;
+      await writeEtcFiles(c, dir, net?.files);
+      await this.opts.userns?.prepareBundle(c, dir, rootfs);
+      const userMounts = await this.mounts.setup(c, rootfs);
+      const spec = await buildContainerSpec(c, dir, rootfs, this.opts.cgroupParent, net?.namespace);
+      withUserMounts(userMounts)(spec);
+      this.opts.userns?.specOpt(c.HostConfig)?.(spec);
       await this.opts.runtime.writeSpec(dir, spec);
       const created = await this.opts.runtime.create({
         id: c.Id,
@@ -339,6 +370,8 @@ export class ContainerService {
       conmonPid = created.conmonPid;
     } catch (e) {
       await unmount(rootfs).catch(() => undefined);
+      await this.mounts.release(c);
+      await this.opts.networking?.release(c.Id);
       if (e instanceof RuntimeCreateError) {
         const msg = e.runtimeMessage;
         c.State.ExitCode = e.exitCode ?? 128;
@@ -347,6 +380,21 @@ export class ContainerService {
         this.failPendingAttach(c.Id);
         throw new InvalidArgumentError(c.State.Error);
       }
+      // As moby's start: the failure is the container's State.Error, exit code 128 if none was set.
+      c.State.Error = messageOf(e);
+      if (c.State.ExitCode === 0) c.State.ExitCode = 128;
+      this.store.update(c);
+      this.failPendingAttach(c.Id);
+      throw e;
+    }
+    try {
+      // The CNI ADDs ran while runc created the container; they must be done before it starts.
+      await net?.ready();
+    } catch (e) {
+      await this.opts.runtime.delete(c.Id, { force: true }).catch(() => undefined);
+      await unmount(rootfs).catch(() => undefined);
+      await this.mounts.release(c);
+      await this.opts.networking?.release(c.Id);
       this.failPendingAttach(c.Id);
       throw e;
     }
@@ -364,6 +412,8 @@ export class ContainerService {
     } catch (e) {
       await this.opts.runtime.delete(c.Id, { force: true }).catch(() => undefined);
       await unmount(rootfs).catch(() => undefined);
+      await this.mounts.release(c);
+      await this.opts.networking?.release(c.Id);
       throw new SystemError(`cannot start container: ${messageOf(e)}`, { cause: e });
     }
     c.State = transition(c.State, 'running', c.Name);
@@ -392,7 +442,7 @@ export class ContainerService {
       const c = this.store.get(id);
       // Restarting: no process is running, so no exit can be meant for it.
       if (!c || !c.State.Running || c.State.Restarting) return;
-      await this.releaseRuntime(c);
+      await this.releaseRuntime(c, false);
       const ranForMs = info.exitedAt.getTime() - Date.parse(c.State.StartedAt);
       const decision = decideRestart(
         c.HostConfig.RestartPolicy,
@@ -420,7 +470,8 @@ export class ContainerService {
       }
     });
     if (restartIn !== undefined) this.scheduleRestart(id, restartIn);
-    if (autoRemove) await this.remove(id, { force: true, volumes: false }).catch(() => undefined);
+    // --rm takes the container's anonymous volumes with it, as Docker's does.
+    if (autoRemove) await this.remove(id, { force: true, volumes: true, runtimeInBackground: true }).catch(() => undefined);
   }
 
   private scheduleRestart(id: string, ms: number): void {
@@ -477,11 +528,18 @@ export class ContainerService {
     return was;
   }
 
-  /** Runtime state and rootfs mount of a stopped container. */
-  private async releaseRuntime(c: ContainerRecord): Promise<void> {
+  /**
+   * Runtime state and rootfs mount of a stopped container. `runc delete` runs alongside the
+   * rest; with waitForRuntime false it may still run after this returns (the runtime makes
+   * any later use of the id wait for it, and removes what a crash left at the next start).
+   */
+  private async releaseRuntime(c: ContainerRecord, waitForRuntime = true): Promise<void> {
     // Both checks are file reads; the tools are only run when there is something to undo.
-    if (this.opts.runtime.known(c.Id)) await this.opts.runtime.delete(c.Id, { force: true }).catch(() => undefined);
+    if (this.opts.runtime.known(c.Id)) this.opts.runtime.deleteInBackground(c.Id);
     await unmount(join(this.dir(c.Id), 'rootfs')).catch(() => undefined);
+    await this.mounts.release(c);
+    await this.opts.networking?.release(c.Id);
+    if (waitForRuntime) await this.opts.runtime.deleted(c.Id);
   }
 
   private notifyWaiters(id: string, conditions: WaitCondition[], result: WaitResult): void {
@@ -691,7 +749,11 @@ export class ContainerService {
 
   // ---- remove ------------------------------------------------------------
 
-  async remove(ref: string, opts: { force: boolean; volumes: boolean }): Promise<void> {
+  /**
+   * `runtimeInBackground` (--rm after an exit): report the container removed without waiting
+   * for `runc delete` (runtime/conmonRuntime: nothing can use the id again, a crash is swept at start).
+   */
+  async remove(ref: string, opts: { force: boolean; volumes: boolean; runtimeInBackground?: boolean }): Promise<void> {
     const c = this.store.resolve(ref);
     if (c.State.Restarting) {
       if (!opts.force) {
@@ -727,10 +789,11 @@ export class ContainerService {
       cur.State = transition(cur.State, 'removing', cur.Name);
       this.store.update(cur);
       try {
-        await this.releaseRuntime(cur);
+        await this.releaseRuntime(cur, false);
         if (this.snapshots.stat(cur.SnapshotKey)) await this.snapshots.remove(cur.SnapshotKey);
         await rm(this.dir(cur.Id), { recursive: true, force: true });
         await this.exits.remove(cur.Id);
+        if (opts.runtimeInBackground !== true) await this.opts.runtime.deleted(cur.Id);
       } catch (e) {
         cur.State = transition(cur.State, 'dead', cur.Name);
         cur.State.Error = messageOf(e);
@@ -738,6 +801,8 @@ export class ContainerService {
         throw new SystemError(`unable to remove filesystem for ${cur.Id}: ${messageOf(e)}`, { cause: e });
       }
       this.store.delete(cur.Id);
+      await this.mounts.removed(cur, opts.volumes);
+      this.opts.networking?.removed(cur.Id);
     });
     this.failPendingAttach(c.Id);
     this.execs.forgetContainer(c.Id);
@@ -991,6 +1056,10 @@ export class ContainerService {
         }
       }
     }
+    // runc state of containers removed while its background `runc delete` was cut short.
+    await this.opts.runtime.removeOrphans((id) => this.store.get(id) !== null);
+    // What dead containers left of their networks goes; running ones hold their ports again.
+    await this.opts.networking?.recover();
     // Started in the background: the API is up meanwhile, as with dockerd.
     for (const id of toStart) {
       void this.lock
@@ -1009,12 +1078,18 @@ export class ContainerService {
     return this.store.resolve(ref);
   }
 
+  /** Every container, newest first: shared read-only views (ContainerStore.listView). */
   list(): ContainerRecord[] {
-    return this.store.list();
+    return this.store.listView();
   }
 
   usingImage(imageId: string): string[] {
     return this.store.usingImage(imageId);
+  }
+
+  /** NetworkSettings, ports and networks of a container as inspect and `ps` show them. */
+  networkView(c: ContainerRecord): ContainerNetworkView | null {
+    return this.opts.networking?.settings(c) ?? null;
   }
 }
 

@@ -32,6 +32,7 @@ import {
   withTerminal,
   withUser,
   DEFAULT_CAPABILITIES,
+  type NamespaceMode,
   type SpecOpt,
 } from '../runtime/spec.js';
 import {
@@ -81,7 +82,18 @@ function networkMode(c: ContainerRecord): string {
   return m === '' || m === 'default' ? 'bridge' : m;
 }
 
-export async function writeEtcFiles(c: ContainerRecord, dir: string): Promise<void> {
+/**
+ * Writes /etc/hostname, /etc/hosts and /etc/resolv.conf of the container
+ * into its directory: `net` holds what the network module made of its
+ * networks (network/containerNetworking); without it, a loopback-only default.
+ */
+export async function writeEtcFiles(c: ContainerRecord, dir: string, net?: { hostname: string; hosts: string; resolv: string }): Promise<void> {
+  if (net) {
+    await writeFile(join(dir, 'hostname'), net.hostname);
+    await writeFile(join(dir, 'hosts'), net.hosts);
+    await writeFile(join(dir, 'resolv.conf'), net.resolv);
+    return;
+  }
   const hostname = c.Config.Hostname || c.Id.slice(0, 12);
   const hostNet = networkMode(c) === 'host';
   await writeFile(join(dir, 'hostname'), `${hostname}\n`);
@@ -98,7 +110,7 @@ function nanoCpus(c: ContainerRecord): number {
   return 0;
 }
 
-export async function buildContainerSpec(c: ContainerRecord, dir: string, rootfs: string, cgroupParent: string): Promise<OciSpec> {
+export async function buildContainerSpec(c: ContainerRecord, dir: string, rootfs: string, cgroupParent: string, netns?: NamespaceMode): Promise<OciSpec> {
   const user = await resolveUser(rootfs, c.Config.User ?? '');
   const hostname = c.Config.Hostname || c.Id.slice(0, 12);
   const env = [...(c.Config.Env ?? [])];
@@ -123,7 +135,7 @@ export async function buildContainerSpec(c: ContainerRecord, dir: string, rootfs
     withHostname(hostname),
     withTerminal(c.Config.Tty === true),
     withCgroupsPath(`${cgroupParent}/${c.Id}`),
-    withNetworkNamespace(mode === 'host' ? 'host' : 'private'),
+    withNetworkNamespace(netns ?? (mode === 'host' ? 'host' : 'private')),
     withBindMounts([
       { source: join(dir, 'hostname'), destination: '/etc/hostname', options: ['rbind', 'rprivate'] },
       { source: join(dir, 'hosts'), destination: '/etc/hosts', options: ['rbind', 'rprivate'] },

@@ -122,10 +122,8 @@ function validateHostConfig(h: HostConfig): void {
   if (h.AutoRemove && rp !== '' && rp !== 'no') {
     throw new InvalidArgumentError("Conflicting options: cannot use auto-remove and restart policy ('" + rp + "') together");
   }
-  const mode = h.NetworkMode ?? '';
-  if (!['', 'default', 'bridge', 'none', 'host'].includes(mode)) {
-    throw new InvalidArgumentError(`network ${mode} not found`);
-  }
+  // NetworkMode (user networks, container:NAME) is checked by the network module (network/containerNetworking).
+  if (h.NetworkMode !== undefined && typeof h.NetworkMode !== 'string') throw new InvalidArgumentError('invalid JSON: HostConfig.NetworkMode must be a string');
 }
 
 /** moby's merge(): the container's own settings win; the image fills the gaps. */

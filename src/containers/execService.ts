@@ -41,6 +41,15 @@ export function formatGoDuration(ms: number): string {
   return `${sec}s`;
 }
 
+/**
+ * The action of an exec event as moby writes it: the entrypoint, a space, the arguments joined
+ * by spaces — so a command without arguments keeps a trailing space ("exec_start: ls ").
+ */
+export function execEventAction(kind: 'exec_create' | 'exec_start', cmd: readonly string[]): string {
+  const [entrypoint = '', ...args] = cmd;
+  return `${kind}: ${entrypoint} ${args.join(' ')}`;
+}
+
 export interface ExecConfig {
   AttachStdin?: boolean;
   AttachStdout?: boolean;
@@ -176,7 +185,7 @@ export class ExecService {
       started: false,
     };
     this.execs.set(id, rec);
-    this.host.events.publish('container', `exec_create: ${rec.Cmd.join(' ')}`, c.Id, this.host.eventAttributes(c, { execID: id }));
+    this.host.events.publish('container', execEventAction('exec_create', rec.Cmd), c.Id, this.host.eventAttributes(c, { execID: id }));
     return { Id: id };
   }
 
@@ -276,7 +285,7 @@ export class ExecService {
     }
     e.Running = true;
     e.Pid = session.pid;
-    this.host.events.publish('container', `exec_start: ${e.Cmd.join(' ')}`, c.Id, this.host.eventAttributes(c, { execID: e.ID }));
+    this.host.events.publish('container', execEventAction('exec_start', e.Cmd), c.Id, this.host.eventAttributes(c, { execID: e.ID }));
     const exited = session.exited.then((code) => {
       const cur = this.host.store.get(c.Id) ?? c;
       this.finish(e, cur, code);
@@ -349,6 +358,8 @@ export class ExecService {
    * Runs a health probe in a running container (moby's health check exec): its output
    * (stdout and stderr, at most PROBE_OUTPUT_MAX bytes) and exit code; after `timeoutMs` the
    * process is killed and the result is exit code -1, as Docker records a timed-out probe.
+   * Like any exec in Docker, a probe publishes exec_create, exec_start and (when its process
+   * ends, the killed one of a timed-out probe included) exec_die.
    */
   async runProbe(containerId: string, cmd: string[], timeoutMs: number): Promise<{ exitCode: number; output: string }> {
     const c = this.host.store.resolve(containerId);
@@ -373,6 +384,9 @@ export class ExecService {
       started: true,
     };
     const dir = join(this.host.dir(c.Id), 'exec', e.ID.slice(0, 16));
+    const publish = (action: string, extra: Record<string, string> = {}): void =>
+      this.host.events.publish('container', action, c.Id, this.host.eventAttributes(this.host.store.get(c.Id) ?? c, { execID: e.ID, ...extra }));
+    publish(execEventAction('exec_create', cmd));
     const chunks: Buffer[] = [];
     let size = 0;
     const take = (b: Buffer): void => {
@@ -397,6 +411,14 @@ export class ExecService {
           outputDone = pipeAttach(conn, { stdin: null, sink: { stdout: take, stderr: take, end: () => undefined }, signal: ac.signal }, false, true, true);
         },
       });
+      publish(execEventAction('exec_start', cmd));
+      let killed = false;
+      // A probe killed for its timeout reports 127, as Docker's does: moby forgets the exec
+      // before its exit arrives, and an exit of an exec it no longer knows is logged as 127.
+      void session.exited.then(
+        (code) => publish('exec_die', { exitCode: String(killed ? 127 : code) }),
+        () => undefined,
+      );
       let timer: NodeJS.Timeout | undefined;
       const timedOut = new Promise<'timeout'>((resolve) => {
         timer = setTimeout(() => resolve('timeout'), timeoutMs);
@@ -404,6 +426,7 @@ export class ExecService {
       const r = await Promise.race([session.exited, timedOut]);
       if (timer) clearTimeout(timer);
       if (r === 'timeout') {
+        killed = true;
         try {
           process.kill(session.pid, 'SIGKILL');
         } catch {

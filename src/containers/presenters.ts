@@ -4,6 +4,8 @@
  * Docker's field names, zero values and status strings. Pure.
  */
 import type { ContainerRecord } from './types.js';
+import type { ContainerNetworkView } from '../network/containerNetworking.js';
+import { mountsJson } from './mountPoints.js';
 
 /** Docker's go-units HumanDuration. */
 export function humanDuration(ms: number): string {
@@ -64,7 +66,7 @@ function endpoint(): Record<string, unknown> {
   };
 }
 
-export function inspectContainer(c: ContainerRecord, dir: string, logPath: string, execIds: string[] = []): Record<string, unknown> {
+export function inspectContainer(c: ContainerRecord, dir: string, logPath: string, execIds: string[] = [], network: ContainerNetworkView | null = null): Record<string, unknown> {
   const net = networkName(c);
   return {
     Id: c.Id,
@@ -126,7 +128,7 @@ export function inspectContainer(c: ContainerRecord, dir: string, logPath: strin
       ReadonlyRootfs: false,
       SecurityOpt: null,
       UTSMode: '',
-      UsernsMode: '',
+      UsernsMode: typeof c.HostConfig['UsernsMode'] === 'string' ? c.HostConfig['UsernsMode'] : '',
       ShmSize: 67108864,
       Runtime: 'runc',
       Isolation: '',
@@ -148,7 +150,7 @@ export function inspectContainer(c: ContainerRecord, dir: string, logPath: strin
       ...c.HostConfig,
     },
     GraphDriver: { Name: 'overlay2', Data: null },
-    Mounts: [],
+    Mounts: mountsJson(c),
     Config: {
       Hostname: c.Config.Hostname ?? '',
       Domainname: c.Config.Domainname ?? '',
@@ -172,7 +174,7 @@ export function inspectContainer(c: ContainerRecord, dir: string, logPath: strin
       ...(c.Config.StopTimeout !== undefined && c.Config.StopTimeout !== null ? { StopTimeout: c.Config.StopTimeout } : {}),
       ...(c.Config.Healthcheck ? { Healthcheck: c.Config.Healthcheck } : {}),
     },
-    NetworkSettings: {
+    NetworkSettings: network?.NetworkSettings ?? {
       SandboxID: '',
       SandboxKey: '',
       Ports: {},
@@ -194,7 +196,7 @@ export function inspectContainer(c: ContainerRecord, dir: string, logPath: strin
   };
 }
 
-export function summarizeContainer(c: ContainerRecord, imageRef: string): Record<string, unknown> {
+export function summarizeContainer(c: ContainerRecord, imageRef: string, network: ContainerNetworkView | null = null): Record<string, unknown> {
   return {
     Id: c.Id,
     Names: [c.Name],
@@ -202,12 +204,12 @@ export function summarizeContainer(c: ContainerRecord, imageRef: string): Record
     ImageID: c.Image,
     Command: c.Args.length ? `${c.Path} ${c.Args.join(' ')}` : c.Path,
     Created: Math.floor(Date.parse(c.Created) / 1000),
-    Ports: [],
+    Ports: network?.Ports ?? [],
     Labels: c.Config.Labels ?? {},
     State: c.State.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode || 'bridge' },
-    NetworkSettings: { Networks: { [networkName(c)]: endpoint() } },
-    Mounts: [],
+    NetworkSettings: { Networks: network?.Networks ?? { [networkName(c)]: endpoint() } },
+    Mounts: mountsJson(c),
   };
 }

@@ -4,6 +4,7 @@
  * acts on; unknown fields are kept and echoed back by inspect).
  */
 import type { HealthConfig } from '../oci/image.js';
+import type { MountPoint } from '../volumes/mountSpec.js';
 
 export type ContainerStatus = 'created' | 'running' | 'paused' | 'restarting' | 'removing' | 'exited' | 'dead';
 
@@ -42,6 +43,9 @@ export interface RestartPolicy {
 
 export interface HostConfig {
   Binds?: string[] | null;
+  /** HostConfig.Mounts (api/types/mount.Mount objects), checked by volumes/mountSpec. */
+  Mounts?: unknown[] | null;
+  VolumesFrom?: string[] | null;
   NetworkMode?: string;
   PortBindings?: Record<string, { HostIp?: string; HostPort?: string }[]> | null;
   RestartPolicy?: RestartPolicy;
@@ -124,6 +128,8 @@ export interface ContainerRecord {
   MonitorPid: number;
   /** True once the user stopped it (restart policy `unless-stopped` and recovery honour it). */
   ManuallyStopped: boolean;
+  /** Volumes, binds and tmpfs mounts resolved at create (containers/mountPoints). */
+  MountPoints?: MountPoint[];
 }
 
 export const ZERO_TIME = '0001-01-01T00:00:00Z';

@@ -4,9 +4,9 @@
  * shuts down on request without touching running containers (conmon keeps
  * them; D3).
  */
-import { createServer, ServerResponse, type Server } from 'node:http';
+import { ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { chmod, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -30,7 +30,12 @@ import { execRoutes } from '../server/routes/exec.js';
 import { eventRoutes } from '../server/routes/events.js';
 import { imageRoutes } from '../server/routes/images.js';
 import { imagePruneRoutes } from '../server/routes/imagePrune.js';
+import { archiveWithEvents, distributionWithEvents, imageStoreWithEvents } from '../server/routes/imageEvents.js';
 import { commitRoutes } from '../server/routes/commit.js';
+import { buildRoutes } from '../server/routes/build.js';
+import { createBuilder } from '../build/index.js';
+import { systemDfRoutes } from '../server/routes/systemDf.js';
+import { diskUsage } from './diskUsage.js';
 import { distributionRoutes } from '../server/routes/distribution.js';
 import { swarmRoutes } from '../server/routes/swarm.js';
 import { commitImage } from '../images/committer.js';
@@ -39,25 +44,46 @@ import { familiarString, parseNormalizedNamed } from '../reference/index.js';
 import { DataRootLock } from './lock.js';
 import { cgroupVersion, preflight } from './preflight.js';
 import { SystemInfo } from './systemInfo.js';
+import { VolumeService } from '../volumes/volumeService.js';
+import { volumeUsers } from '../containers/mountPoints.js';
+import { volumeRoutes } from '../server/routes/volumes.js';
+import { NetworkService } from '../network/networkService.js';
+import { defaultAddressPools, type AddressPool } from '../network/addressPool.js';
+import { networkRoutes } from '../server/routes/networks.js';
+import { ApiListeners } from './apiListeners.js';
+import type { UsernsRemap } from './usernsRemap.js';
+import { RemappedLayers } from '../snapshots/remappedLayers.js';
+import { ContainerUserns } from '../containers/usernsRemap.js';
+import { DEFAULT_UNIX_SOCKET, type ListenConfig } from './listenConfig.js';
+import { auditLog } from '../server/middleware/audit.js';
 
 export interface DaemonConfig {
   dataRoot: string;
   execRoot: string;
-  /** unix socket path */
+  /** unix socket path (used when `listen` is absent: root-only, no TCP) */
   socket: string;
+  /** API addresses, socket group and TLS, checked by daemon/listenConfig (issue 8). */
+  listen?: ListenConfig;
+  /** `--userns-remap`, resolved by daemon/usernsRemap: containers get a user namespace with these maps. */
+  userns?: UsernsRemap;
   runtime: string;
   cgroupParent: string;
   insecureRegistries: string[];
   registryMirrors: Record<string, string[]>;
   /** Default container log options (`--log-opt max-size=…`, `max-file=…`); rotation is on by default. */
   containerLogOpts?: Record<string, string>;
+  /** `--max-build-context`: largest build context accepted, in bytes (build/limits has the default). */
+  maxBuildContextBytes?: number;
+  /** `-b/--bridge`, `--bip`, `--default-address-pool`, `--iptables`, `--mtu` (network/networkService). */
+  network?: { bridge: string; bridgeExplicit?: boolean; bip?: string; pools?: AddressPool[]; iptables?: boolean; mtu?: number };
 }
 
 export class Daemon {
-  private server: Server | null = null;
+  private listeners: ApiListeners | null = null;
   private db: Db | null = null;
   private lock: DataRootLock | null = null;
   private containers: ContainerService | null = null;
+  private networks: NetworkService | null = null;
 
   constructor(
     private readonly cfg: DaemonConfig,
@@ -75,6 +101,16 @@ export class Daemon {
       await this.stop();
       throw e;
     }
+  }
+
+  /** The --userns-remap part of the container service's options (nothing without the flag). */
+  private async userns(snapshotRoot: string): Promise<{ userns?: ContainerUserns }> {
+    const r = this.cfg.userns;
+    if (r === undefined) return {};
+    const layers = new RemappedLayers(snapshotRoot, r.map);
+    await layers.init();
+    this.log.info({ user: r.user, group: r.group, uidMap: r.map.uids, gidMap: r.map.gids }, 'user namespace remapping is on');
+    return { userns: new ContainerUserns({ map: r.map, rootUid: r.rootUid, rootGid: r.rootGid }, layers) };
   }
 
   private async engineId(): Promise<string> {
@@ -107,23 +143,64 @@ export class Daemon {
       stateRoot: join(this.cfg.execRoot, 'runtime'),
       cgroupParent: this.cfg.cgroupParent,
     });
+    const volumes = new VolumeService(this.db, root, events);
+    await volumes.init();
+    const containerStore = new ContainerStore(this.db);
+    const netCfg = this.cfg.network ?? { bridge: 'berth0' };
+    const networks = new NetworkService(
+      {
+        dataRoot: root,
+        execRoot: this.cfg.execRoot,
+        bridge: netCfg.bridge,
+        bridgeExplicit: netCfg.bridgeExplicit ?? false,
+        ...(netCfg.bip !== undefined ? { bip: netCfg.bip } : {}),
+        pools: netCfg.pools && netCfg.pools.length > 0 ? netCfg.pools : defaultAddressPools(),
+        iptables: netCfg.iptables ?? true,
+        ...(netCfg.mtu !== undefined ? { mtu: netCfg.mtu } : {}),
+      },
+      this.db,
+      { get: (id) => containerStore.get(id), resolve: (ref) => containerStore.resolve(ref), dir: (id) => join(root, 'containers', id) },
+      events,
+      this.log,
+    );
+    networks.containerName = (id) => containerStore.get(id)?.Name.replace(/^\//, '') ?? id.slice(0, 12);
+    this.networks = networks;
+    // Bridges, rules and DNS listeners before any container (re)starts.
+    await networks.init();
+    const remap = await this.userns(snapshots.root);
     const containers = new ContainerService(
       {
         root,
         runtime,
+        volumes,
+        networking: networks.containers,
+        ...remap,
         cgroupParent: this.cfg.cgroupParent,
         logDefaults: {
           'max-size': this.cfg.containerLogOpts?.['max-size'] ?? '10m',
           'max-file': this.cfg.containerLogOpts?.['max-file'] ?? '3',
         },
       },
-      new ContainerStore(this.db),
+      containerStore,
       images,
       snapshots,
       events,
     );
     this.containers = containers;
+    volumes.setUsers(volumeUsers(() => containers.list()));
     await containers.init();
+    const builds = createBuilder({
+      dataRoot: root,
+      db: this.db,
+      images,
+      content,
+      snapshots,
+      containers,
+      pull: (ref, opts) => distribution.pull(ref, opts),
+      ...(this.cfg.maxBuildContextBytes !== undefined ? { maxContextBytes: this.cfg.maxBuildContextBytes } : {}),
+    });
+    // Before snapshots are swept: a build a crash interrupted leaves mounts and containers.
+    await builds.builder.recover();
     await this.removeStaleSnapshots(snapshots, containers);
     // Before the API opens, nothing is pulling or pushing: blobs no image needs are leftovers.
     const dropped = await images.collectGarbageBlobs();
@@ -137,6 +214,7 @@ export class Daemon {
       containers,
       images,
       id: await this.engineId(),
+      userns: this.cfg.userns !== undefined,
     });
     const imageName = (imageId: string, configured: string): string => {
       const img = images.getById(imageId);
@@ -158,42 +236,46 @@ export class Daemon {
       ...containerRoutes(containers, imageName),
       ...execRoutes(containers.execs),
       ...eventRoutes(events),
-      ...imageRoutes(images, (id) => containers.usingImage(id), distribution, new ImageArchive(images, content, new LayerUnpacker(content, snapshots), snapshots)),
+      // Image events (pull, push, tag, untag, delete, import, load, save) wrap the image backends.
+      ...imageRoutes(
+        imageStoreWithEvents(images, events),
+        (id) => containers.usingImage(id),
+        distributionWithEvents(distribution, (n) => images.resolve(n), events),
+        archiveWithEvents(new ImageArchive(images, content, new LayerUnpacker(content, snapshots), snapshots), (n) => images.resolve(n), events),
+      ),
       ...commitRoutes({
         container: (ref) => containers.get(ref),
         image: (id) => images.getById(id),
         upperDir: (c) => snapshots.fsPath(c.SnapshotKey),
         pause: (id) => containers.pause(id),
         unpause: (id) => containers.unpause(id),
-        writeLayer: (upper, out) => writeUpperAsLayer(upper, out),
+        writeLayer: async (upper, out) => writeUpperAsLayer(upper, out, await remap.userns?.layerIds(upper)),
         commit: (req) => commitImage(images, content, new LayerUnpacker(content, snapshots), req),
       }),
-      ...imagePruneRoutes(images, (id) => containers.usingImage(id), (chain) => snapshots.stat(chain)?.size ?? 0),
+      ...imagePruneRoutes(imageStoreWithEvents(images, events), (id) => containers.usingImage(id), (chain) => snapshots.stat(chain)?.size ?? 0),
+      ...buildRoutes(builds.service),
+      ...systemDfRoutes(diskUsage({ images, containers, snapshots, volumes, builds: builds.service, imageName })),
+      ...volumeRoutes(volumes),
+      ...networkRoutes(networks),
       ...distributionRoutes(distribution),
       ...swarmRoutes(),
     ]);
-    const server = createServer((req, res) => {
-      void router.dispatch(req, res);
-    });
-    server.on('upgrade', (req, socket, head) => {
-      // A real response on the raw socket, so non-hijack answers (errors) are ordinary HTTP.
-      const res = new ServerResponse(req);
-      res.assignSocket(socket as Socket);
-      void router.dispatch(req, res, { socket, head });
-    });
-    server.keepAliveTimeout = 60_000;
-    await rm(this.cfg.socket, { force: true });
-    await mkdir(join(this.cfg.socket, '..'), { recursive: true });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(this.cfg.socket, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    await chmod(this.cfg.socket, 0o660);
-    this.server = server;
-    this.log.info({ socket: this.cfg.socket, dataRoot: root }, 'berthd is ready');
+    router.observe = auditLog(this.log);
+    const listen = this.cfg.listen ?? { addresses: [{ proto: 'unix', path: this.cfg.socket || DEFAULT_UNIX_SOCKET }], socketGid: null, tls: null };
+    this.listeners = await ApiListeners.open(
+      listen,
+      {
+        request: (req, res) => void router.dispatch(req, res),
+        upgrade: (req, socket, head) => {
+          // A real response on the raw socket, so non-hijack answers (errors) are ordinary HTTP.
+          const res = new ServerResponse(req);
+          res.assignSocket(socket as Socket);
+          void router.dispatch(req, res, { socket, head });
+        },
+      },
+      this.log,
+    );
+    this.log.info({ hosts: this.listeners.bound, dataRoot: root }, 'berthd is ready');
   }
 
   /**
@@ -211,16 +293,12 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
-    const server = this.server;
-    this.server = null;
-    if (server) {
-      await new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      await rm(this.cfg.socket, { force: true });
-    }
+    const listeners = this.listeners;
+    this.listeners = null;
+    await listeners?.close();
     await this.containers?.close();
+    await this.networks?.close();
+    this.networks = null;
     this.db?.close();
     this.db = null;
     await this.lock?.release();

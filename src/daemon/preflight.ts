@@ -47,7 +47,19 @@ export async function preflight(runtimeName: string): Promise<HostTools> {
     packages.push('conmon');
   }
   // Layer unpacking makes device nodes and whiteouts with GNU tar and sets xattrs with setfattr.
-  const tools: [string, string][] = [['mount', 'mount'], ['umount', 'mount'], ['tar', 'tar'], ['setfattr', 'attr']];
+  // Networking (D6): iproute2, util-linux unshare/flock, iptables, and the CNI plugins berth calls.
+  const tools: [string, string][] = [
+    ['mount', 'mount'],
+    ['umount', 'mount'],
+    ['tar', 'tar'],
+    ['setfattr', 'attr'],
+    ['ip', 'iproute2'],
+    ['unshare', 'util-linux'],
+    ['flock', 'util-linux'],
+    ['iptables', 'iptables'],
+    ['iptables-restore', 'iptables'],
+    ...(['bridge', 'host-local', 'portmap', 'tuning'] as const).map((p): [string, string] => [`/usr/lib/cni/${p}`, 'containernetworking-plugins']),
+  ];
   for (const [tool, pkg] of tools) {
     if (!(await findExecutable(tool))) {
       missing.push(`${tool} not found`);

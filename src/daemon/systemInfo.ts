@@ -39,6 +39,8 @@ export interface SystemInfoDeps {
   containers: ContainerService;
   images: ImageStore;
   id: string;
+  /** --userns-remap is on (`info` lists name=userns, as Docker does). */
+  userns?: boolean;
 }
 
 export class SystemInfo {
@@ -156,7 +158,7 @@ export class SystemInfo {
       ContainerdCommit: { ID: '' },
       RuncCommit: { ID: '' },
       InitCommit: { ID: '' },
-      SecurityOptions: ['name=cgroupns'],
+      SecurityOptions: ['name=cgroupns', ...(this.d.userns === true ? ['name=userns'] : [])],
       CDISpecDirs: [],
       Containerd: null,
       Warnings: [],

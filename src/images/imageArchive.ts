@@ -108,8 +108,11 @@ export class ImageArchive {
 
   // ------------------------------------------------------------------ save
 
-  /** Resolves `names` as Docker does: a tag, every tag of a bare repository name, an ID or a digest reference. */
-  private select(names: string[]): Map<string, { img: ImageRecord; refs: Reference[] }> {
+  /**
+   * Resolves `names` as Docker does: a tag, every tag of a bare repository name, an ID or a digest
+   * reference. Public for the API's save events (one per image written).
+   */
+  select(names: string[]): Map<string, { img: ImageRecord; refs: Reference[] }> {
     const out = new Map<string, { img: ImageRecord; refs: Reference[] }>();
     const add = (img: ImageRecord, ref: Reference | null): void => {
       let e = out.get(img.id);

@@ -4,16 +4,14 @@
  * into snapshots. Lookups by reference, ID or ID prefix. Never runs containers;
  * asks `isInUse` before deleting.
  */
-import { randomBytes } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import type { Readable } from 'node:stream';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
 import type { ContentStore } from '../content/contentStore.js';
 import type { Db } from '../metadata/db.js';
 import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
 import { chainIds, hostPlatform, MediaType, type ContainerConfigPart, type Descriptor, type ImageConfig, type Manifest } from '../oci/image.js';
 import { applyChanges } from './changes.js';
-import { applyLayer } from '../archive/applyLayer.js';
+import { LayerUnpacker, type UnpackedLayer } from './layerUnpacker.js';
 import { decompressStream } from '../util/tar/decompress.js';
 import { familiarString, parseNormalizedNamed, referenceString, withDefaultTag, type Reference } from '../reference/index.js';
 import type { Digest } from '../util/digest.js';
@@ -29,6 +27,8 @@ export interface ImageRecord {
   tags: string[];
   /** Where it was pulled from or pushed to ("docker.io/library/busybox@sha256:…"). */
   repoDigests: string[];
+  /** The image a build step started from ('' when none: pulled, imported, loaded). */
+  parent: string;
 }
 
 interface ImageRow {
@@ -39,6 +39,7 @@ interface ImageRow {
   config: string;
   last_tag_time: string | null;
   repo_digests: string;
+  parent: string;
 }
 
 export interface ImportOptions {
@@ -76,6 +77,7 @@ export class ImageStore {
       lastTagTime: row.last_tag_time,
       tags,
       repoDigests: JSON.parse(row.repo_digests) as string[],
+      parent: row.parent ?? '',
     };
   }
 
@@ -193,40 +195,33 @@ export class ImageStore {
 
   /**
    * `docker import`: one layer from a rootfs tar (plain, gzip, bzip2, xz or
-   * zstd), plus a config built from `changes`. Streams: the tar is hashed into
-   * the content store and unpacked into a snapshot in one pass.
+   * zstd), plus a config built from `changes`. The plain tar is stored first,
+   * hashed while it streams in (its digest is the diff ID), then unpacked from
+   * the stored blob on the unpack threads, as pulled and loaded layers are (B13).
    */
   async importTar(body: Readable, opts: ImportOptions): Promise<ImageRecord> {
-    const { stream: plain } = await decompressStream(body, opts.signal ? { signal: opts.signal } : {});
+    const signal = opts.signal;
+    const { stream: plain } = await decompressStream(body, signal ? { signal } : {});
     const writer = await this.content.writer();
-    const key = `extract-${randomBytes(8).toString('hex')}`;
-    await this.snapshots.prepare(key, null);
-    let committed = false;
+    let blob: { digest: Digest; size: number };
     try {
-      const tee = new Transform({
-        transform(chunk: Buffer, _enc, cb) {
-          writer.write(chunk).then(
-            () => cb(null, chunk),
-            (e: unknown) => cb(e as Error),
-          );
-        },
-      });
-      const piping = pipeline(plain, tee);
-      const applyOpts: { whiteouts: 'overlay'; signal?: AbortSignal } = { whiteouts: 'overlay' };
-      if (opts.signal) applyOpts.signal = opts.signal;
-      const report = await applyLayer(tee, this.snapshots.fsPath(key), applyOpts);
-      // The layer digest covers every byte, including padding after the end-of-archive blocks.
-      tee.resume();
-      await piping;
-      const blob = await writer.commit();
-      const diffId = blob.digest;
+      for await (const chunk of plain as AsyncIterable<Buffer>) await writer.write(chunk);
+      blob = await writer.commit();
+    } catch (e) {
+      plain.destroy();
+      await writer.abort();
+      throw e;
+    }
+    const diffId = blob.digest;
+    const unpacker = new LayerUnpacker(this.content, this.snapshots);
+    let unpacked: UnpackedLayer | null = null;
+    try {
       const [chainId] = chainIds([diffId]) as [Digest];
-      if (this.snapshots.stat(chainId)) {
-        await this.snapshots.remove(key);
-      } else {
-        this.snapshots.commit(chainId, key, report.bytes);
+      if (!unpacker.has(chainId)) {
+        unpacked = await unpacker.unpack({ mediaType: MediaType.OciLayer, digest: diffId, size: blob.size }, diffId, signal ? { signal } : {});
+        await unpacker.commitChain([diffId], [unpacked]);
+        unpacked = null;
       }
-      committed = true;
       const now = new Date().toISOString();
       const runnable: ContainerConfigPart = applyChanges({}, opts.changes);
       const config: ImageConfig = {
@@ -238,8 +233,9 @@ export class ImageStore {
       };
       return await this.storeImage(config, [{ digest: diffId, size: blob.size }], opts.ref);
     } catch (e) {
-      await writer.abort();
-      if (!committed) await this.snapshots.remove(key).catch(() => undefined);
+      if (unpacked) await unpacker.discard([unpacked]);
+      // A refused tar leaves no blob (unless an image already had the same bytes).
+      if (!this.blobInUse(diffId)) await this.content.delete(diffId).catch(() => undefined);
       throw e;
     }
   }
@@ -253,6 +249,26 @@ export class ImageStore {
   /** Registers a committed image (layers already stored and unpacked). */
   async storeCommitted(config: ImageConfig, layers: Descriptor[], ref?: Reference): Promise<ImageRecord> {
     return this.storeImage(config, layers, ref);
+  }
+
+  /** Registers the image of a build step, remembering the image it was built on (Docker's Parent). */
+  async storeBuilt(config: ImageConfig, layers: Descriptor[], parent: string): Promise<ImageRecord> {
+    const rec = await this.storeImage(config, layers);
+    if (parent && rec.parent !== parent) {
+      this.db.prepare("UPDATE images SET parent = ? WHERE id = ? AND parent = ''").run(parent, rec.id);
+      return this.getById(rec.id) ?? rec;
+    }
+    return rec;
+  }
+
+  /** IDs of the images built directly on `id` (Docker's image children). */
+  children(id: string): string[] {
+    return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id);
+  }
+
+  /** Whether any image was built on `id`. */
+  hasChildren(id: string): boolean {
+    return this.db.prepare('SELECT 1 FROM images WHERE parent = ? LIMIT 1').get(id) !== undefined;
   }
 
   /** Writes config + manifest blobs for layers already in the store, then registers the image. */
@@ -351,6 +367,11 @@ export class ImageStore {
       byRef = null;
     }
     const users = usedBy(img.id);
+    const hasChildren = this.hasChildren(img.id);
+    if (byRef === null && hasChildren) {
+      // moby's hard conflict: an image others were built on cannot go, forced or not.
+      throw new ConflictError(`conflict: unable to delete ${short} (cannot be forced) - image has dependent child images`);
+    }
     if (byRef !== null) {
       if (img.tags.length === 1 && users.length > 0 && !opts.force) {
         throw new ConflictError(
@@ -359,7 +380,8 @@ export class ImageStore {
       }
       this.db.prepare('DELETE FROM image_tags WHERE ref = ?').run(byRef);
       out.push({ Untagged: familiarString(parseNormalizedNamed(byRef)) });
-      if (img.tags.length > 1 || users.length > 0) return out;
+      // An untagged image that others were built on stays, as an intermediate image (moby's quiet conflict).
+      if (img.tags.length > 1 || users.length > 0 || hasChildren) return out;
     } else {
       if (img.tags.length > 1 && !opts.force) {
         throw new ConflictError(`conflict: unable to delete ${short} (must be forced) - image is referenced in multiple repositories`);
@@ -377,7 +399,23 @@ export class ImageStore {
     }
     await this.deleteImage(img);
     out.push({ Deleted: img.id });
+    if (opts.prune) await this.pruneParents(img.parent, out, usedBy);
     return out;
+  }
+
+  /**
+   * moby's parent pruning after a delete: the parent goes too when nothing else holds it
+   * (no tag, no container, no other child), and so on up the chain; stops quietly otherwise.
+   */
+  private async pruneParents(parentId: string, out: DeleteResponseItem[], usedBy: (id: string) => string[]): Promise<void> {
+    let id = parentId;
+    while (id) {
+      const p = this.getById(id);
+      if (!p || p.tags.length > 0 || this.hasChildren(p.id) || usedBy(p.id).length > 0) return;
+      await this.deleteImage(p);
+      out.push({ Deleted: p.id });
+      id = p.parent;
+    }
   }
 
   /** Drops the record, then every blob and snapshot no other image needs. */

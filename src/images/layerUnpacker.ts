@@ -7,61 +7,13 @@
  * pull and load.
  */
 import { randomBytes } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
-import { InvalidArgumentError, SystemError } from '../errdefs/errors.js';
+import { InvalidArgumentError } from '../errdefs/errors.js';
 import type { ContentStore } from '../content/contentStore.js';
 import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
 import { chainIds, type Descriptor } from '../oci/image.js';
-import { unpackLayerFile, type UnpackFileRequest, type UnpackFileResult } from './unpackLayerFile.js';
 import type { Digest } from '../util/digest.js';
 import { noProgress, shortId, type Progress } from './progress.js';
-
-/** The compiled worker; absent when running from TypeScript sources (tests under tsx), then unpack runs inline. */
-const WORKER_URL: URL | null = (() => {
-  const url = new URL('./unpackWorker.js', import.meta.url);
-  return existsSync(url) ? url : null;
-})();
-
-function throttle(fn: (n: number) => void): (n: number) => void {
-  let last = 0;
-  return (n) => {
-    const now = Date.now();
-    if (now - last > 100) {
-      last = now;
-      fn(n);
-    }
-  };
-}
-
-type WorkerMessage =
-  | { type: 'progress'; read: number }
-  | ({ type: 'done' } & UnpackFileResult)
-  | { type: 'error'; kind: string; message: string };
-
-function runInWorker(req: UnpackFileRequest, onRead: (n: number) => void, signal?: AbortSignal): Promise<UnpackFileResult> {
-  return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER_URL as URL, { workerData: req });
-    let settled = false;
-    const finish = (err: Error | null, r?: UnpackFileResult): void => {
-      if (settled) return;
-      settled = true;
-      signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
-      if (err) reject(err);
-      else resolve(r as UnpackFileResult);
-    };
-    const onAbort = (): void => finish(new SystemError('layer unpack cancelled'));
-    signal?.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (m: WorkerMessage) => {
-      if (m.type === 'progress') onRead(m.read);
-      else if (m.type === 'done') finish(null, { diffId: m.diffId, bytes: m.bytes });
-      else finish(m.kind === 'invalid-argument' ? new InvalidArgumentError(m.message) : new SystemError(m.message));
-    });
-    worker.on('error', (e) => finish(new SystemError(`layer unpack worker failed: ${e.message}`)));
-    worker.on('exit', (code) => finish(new SystemError(`layer unpack worker exited with code ${code}`)));
-  });
-}
+import { sharedUnpackRunner, type UnpackRunner } from './unpackPool.js';
 
 export interface UnpackedLayer {
   key: string;
@@ -73,14 +25,24 @@ export class LayerUnpacker {
   constructor(
     private readonly content: ContentStore,
     private readonly snapshots: OverlaySnapshotter,
+    /** Where the byte work runs: the daemon's shared unpack threads unless told otherwise. */
+    private readonly runner: UnpackRunner = sharedUnpackRunner(),
   ) {}
+
+  /** Starts unpack threads for `layers` coming unpacks, while their blobs download. */
+  warm(layers: number): void {
+    if (layers > 0) this.runner.warm(layers);
+  }
 
   /** Whether the snapshot for the chain up to layer `i` exists already. */
   has(chainId: string): boolean {
     return this.snapshots.stat(chainId) !== null;
   }
 
-  /** Unpacks blob `desc` into a new detached snapshot; throws (leaving nothing) on a diff ID mismatch or a hostile entry. */
+  /**
+   * Unpacks blob `desc` into a new detached snapshot; throws (leaving nothing) on a diff ID
+   * mismatch, a hostile entry or an abort. Waits for a free unpack thread first.
+   */
   async unpack(desc: Descriptor, diffId: Digest, opts: { signal?: AbortSignal; progress?: Progress } = {}): Promise<UnpackedLayer> {
     const progress = opts.progress ?? noProgress;
     const key = `extract-${randomBytes(8).toString('hex')}`;
@@ -120,9 +82,12 @@ export class LayerUnpacker {
 
   private async unpackInto(desc: Descriptor, diffId: Digest, key: string, signal: AbortSignal | undefined, progress: Progress): Promise<number> {
     const id = shortId(desc.digest);
-    const req: UnpackFileRequest = { blobPath: this.content.path(desc.digest), dest: this.snapshots.fsPath(key) };
-    const onRead = (read: number): void => progress({ status: 'Extracting', progressDetail: { current: read, total: desc.size }, id });
-    const result = WORKER_URL ? await runInWorker(req, onRead, signal) : await unpackLayerFile(req, throttle(onRead), signal);
+    const onProgress = (read: number): void => progress({ status: 'Extracting', progressDetail: { current: read, total: desc.size }, id });
+    // Rejects only once the thread has stopped writing, so the caller can remove the snapshot.
+    const result = await this.runner.run(
+      { blobPath: this.content.path(desc.digest), dest: this.snapshots.fsPath(key) },
+      signal ? { signal, onProgress } : { onProgress },
+    );
     if (result.diffId !== diffId) {
       throw new InvalidArgumentError(`layer ${desc.digest} does not match its diff ID ${diffId} (got ${result.diffId})`);
     }

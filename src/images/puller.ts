@@ -3,8 +3,9 @@
  * the platform's manifest, download config and layers into the content store
  * (verified against their digests), unpack layers into snapshots (verified
  * against the config's diff IDs) and register the image in one step at the
- * end. Layers download in parallel and each unpacks as soon as it is in, so
- * download and unpack overlap. On any failure nothing of the image is
+ * end. Layers download in parallel and each unpacks (on the unpack threads) as
+ * soon as it is in, so download and unpack overlap and a slow unpack never holds
+ * a download slot. On any failure nothing of the image is
  * visible and what this pull wrote is removed. Concurrent pulls of one
  * reference share the work.
  */
@@ -29,6 +30,8 @@ const LAYER_TYPES = new Set<string>([
   'application/vnd.docker.image.rootfs.diff.tar',
   'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
 ]);
+/** Download bytes gathered per content-store write (one hash update and one write on libuv's pool each). */
+const WRITE_BATCH = 256 * 1024;
 const MANIFEST_TYPES = new Set<string>([MediaType.OciManifest, MediaType.DockerManifest]);
 const INDEX_TYPES = new Set<string>([MediaType.OciIndex, MediaType.DockerManifestList]);
 
@@ -189,22 +192,52 @@ export class ImagePuller {
       const existing = this.images.getById(configDesc.digest);
 
       // Layers: download (parallel) and unpack each as soon as it is in.
+      let toUnpack = 0;
       layers.forEach((l, i) => {
-        if (!this.unpacker.has(chains[i] as string)) progress({ status: 'Pulling fs layer', progressDetail: {}, id: shortId(l.digest) });
+        if (this.unpacker.has(chains[i] as string)) return;
+        toUnpack++;
+        progress({ status: 'Pulling fs layer', progressDetail: {}, id: shortId(l.digest) });
       });
-      await eachLimit(layers, MAX_CONCURRENT_DOWNLOADS, async (l, i) => {
-        if (this.unpacker.has(chains[i] as string)) {
-          // The layer is unpacked (e.g. from a load with plain layers), but the image names this
-          // blob: fetch it so the image is whole and can be pushed or saved as registered.
-          if (!(await this.content.has(l.digest))) await this.download(client, repo, l, wrote, signal);
-          progress({ status: 'Already exists', progressDetail: {}, id: shortId(l.digest) });
-          return;
-        }
-        if (!(await this.content.has(l.digest))) await this.download(client, repo, l, wrote, signal, progress);
-        else progress({ status: 'Download complete', progressDetail: {}, id: shortId(l.digest) });
-        unpacked[i] = await this.unpacker.unpack(l, diffIds[i] as Digest, { progress, ...(signal ? { signal } : {}) });
-        progress({ status: 'Pull complete', progressDetail: {}, id: shortId(l.digest) });
-      });
+      this.unpacker.warm(toUnpack);
+      // A download frees its slot as soon as its blob is in; the layer's unpack then waits for
+      // an unpack thread (their own limit). The first failure stops every other download and
+      // unpack, and all of them have stopped before the clean-up below runs.
+      const stage = new AbortController();
+      let failed: unknown = null;
+      const fail = (e: unknown): void => {
+        if (failed !== null) return;
+        failed = e;
+        stage.abort(e);
+      };
+      const onAbort = (): void => fail(signal?.reason instanceof Error ? signal.reason : new Error('pull cancelled'));
+      if (signal?.aborted === true) onAbort();
+      else signal?.addEventListener('abort', onAbort, { once: true });
+      const unpacks: Promise<void>[] = [];
+      try {
+        await eachLimit(layers, MAX_CONCURRENT_DOWNLOADS, async (l, i) => {
+          stage.signal.throwIfAborted();
+          if (this.unpacker.has(chains[i] as string)) {
+            // The layer is unpacked (e.g. from a load with plain layers), but the image names this
+            // blob: fetch it so the image is whole and can be pushed or saved as registered.
+            if (!(await this.content.has(l.digest))) await this.download(client, repo, l, wrote, stage.signal);
+            progress({ status: 'Already exists', progressDetail: {}, id: shortId(l.digest) });
+            return;
+          }
+          if (!(await this.content.has(l.digest))) await this.download(client, repo, l, wrote, stage.signal, progress);
+          else progress({ status: 'Download complete', progressDetail: {}, id: shortId(l.digest) });
+          stage.signal.throwIfAborted();
+          unpacks.push(
+            this.unpacker.unpack(l, diffIds[i] as Digest, { progress, signal: stage.signal }).then((u) => {
+              unpacked[i] = u;
+              progress({ status: 'Pull complete', progressDetail: {}, id: shortId(l.digest) });
+            }, fail),
+          );
+        }).catch(fail);
+        await Promise.all(unpacks);
+      } finally {
+        signal?.removeEventListener('abort', onAbort);
+      }
+      if (failed !== null) throw failed;
       await this.unpacker.commitChain(diffIds, unpacked);
       unpacked.fill(null);
       if (!(await this.content.has(manifestDigest))) await this.keep(await this.content.put(manifestBytes), wrote);
@@ -241,15 +274,28 @@ export class ImagePuller {
     const writer = await this.content.writer({ digest: desc.digest, size: desc.size });
     let current = 0;
     let lastReport = 0;
+    // The socket hands out small chunks: the store gets them in runs of WRITE_BATCH bytes.
+    let batch: Buffer[] = [];
+    let batched = 0;
+    const flush = async (): Promise<void> => {
+      if (batched === 0) return;
+      const run = batch.length === 1 ? (batch[0] as Buffer) : Buffer.concat(batch, batched);
+      batch = [];
+      batched = 0;
+      await writer.write(run);
+    };
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
-        await writer.write(chunk);
+        batch.push(chunk);
+        batched += chunk.length;
         current += chunk.length;
+        if (batched >= WRITE_BATCH || current > desc.size) await flush();
         if (progress && Date.now() - lastReport > 100) {
           lastReport = Date.now();
           progress({ status: 'Downloading', progressDetail: { current, total: desc.size }, progress: progressBar(current, desc.size), id });
         }
       }
+      await flush();
       if (progress) progress({ status: 'Verifying Checksum', progressDetail: {}, id });
       const info = await writer.commit();
       wrote.push(info.digest);

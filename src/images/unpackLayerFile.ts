@@ -1,12 +1,13 @@
 /**
  * images/unpackLayerFile: unpack one stored layer blob (any compression) into
  * a directory, hashing the uncompressed bytes on the way (the diff ID). Runs
- * in a worker thread (unpackWorker.ts) or, where no worker can load, inline.
+ * on an unpack thread (unpackPool.ts) or, where no worker can load, inline.
+ * It writes only under `dest`, and when it rejects, nothing it started is
+ * still running (a decompressor process included).
  */
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
+import { createHash, type Hash } from 'node:crypto';
+import { closeSync, openSync, readSync } from 'node:fs';
+import { Readable } from 'node:stream';
 import { applyLayer } from '../archive/applyLayer.js';
 import { decompressStream } from '../util/tar/decompress.js';
 
@@ -22,40 +23,64 @@ export interface UnpackFileResult {
   bytes: number;
 }
 
-/** `onRead(n)` reports compressed bytes read so far, for progress. */
-export async function unpackLayerFile(req: UnpackFileRequest, onRead: (n: number) => void, signal?: AbortSignal): Promise<UnpackFileResult> {
-  const file = createReadStream(req.blobPath);
-  let read = 0;
-  // Counts compressed bytes without taking them: a 'data' listener would drain the stream.
-  const src = file.pipe(
-    new Transform({
-      transform(chunk: Buffer, _enc, cb) {
-        read += chunk.length;
-        onRead(read);
-        cb(null, chunk);
-      },
-    }),
-  );
-  file.on('error', (e) => src.destroy(e));
-  const { stream: plain } = await decompressStream(src, signal ? { signal } : {});
-  const hash = createHash('sha256');
-  const tee = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      cb(null, chunk);
-    },
-  });
-  const piping = pipeline(plain, tee);
+/** Blob read size: a layer is read in few, large reads (the page cache has it: it was just written). */
+const READ_CHUNK = 1024 * 1024;
+const PROGRESS_MS = 100;
+
+/**
+ * The blob's bytes, read with blocking reads: this runs on a thread of its own, and a read
+ * from the page cache costs less than a trip through libuv's pool. It also keeps that pool
+ * (4 threads, shared with the daemon's main thread) free for the inflate work and for the
+ * downloads' writes, which would otherwise queue behind these reads.
+ */
+function* readFileChunks(path: string, count: { read: number }): Generator<Buffer> {
+  const fd = openSync(path, 'r');
   try {
-    const report = await applyLayer(tee, req.dest, signal ? { whiteouts: 'overlay', signal } : { whiteouts: 'overlay' });
-    // The diff ID covers every byte, padding after the end-of-archive blocks included.
-    tee.resume();
-    await piping;
+    for (;;) {
+      const buf = Buffer.allocUnsafe(READ_CHUNK);
+      const n = readSync(fd, buf, 0, READ_CHUNK, null);
+      if (n === 0) return;
+      count.read += n;
+      yield n < READ_CHUNK ? buf.subarray(0, n) : buf;
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
+/** Bound on waiting for a killed decompressor to be reaped. */
+const REAP_WAIT_MS = 5000;
+
+/** Passes chunks through, hashing each: cheaper per chunk than a Transform stream. */
+async function* hashing(src: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+  for await (const chunk of src) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** `onRead(n)` reports compressed bytes read so far, for progress (about every 100 ms). */
+export async function unpackLayerFile(req: UnpackFileRequest, onRead: (n: number) => void, signal?: AbortSignal): Promise<UnpackFileResult> {
+  signal?.throwIfAborted();
+  const count = { read: 0 };
+  const file = Readable.from(readFileChunks(req.blobPath, count), { objectMode: false });
+  // Polled, not reported per chunk.
+  const ticker = setInterval(() => onRead(count.read), PROGRESS_MS);
+  let decoder: Awaited<ReturnType<typeof decompressStream>> | null = null;
+  try {
+    decoder = await decompressStream(file, signal ? { signal } : {});
+    const hash = createHash('sha256');
+    // The tar reader reads to the end of the input, padding after the end-of-archive
+    // blocks included: the diff ID covers every byte.
+    const report = await applyLayer(hashing(decoder.stream, hash), req.dest, signal ? { whiteouts: 'overlay', signal } : { whiteouts: 'overlay' });
+    onRead(count.read);
     return { diffId: `sha256:${hash.digest('hex')}`, bytes: report.bytes };
   } catch (e) {
     file.destroy();
-    src.destroy();
-    await piping.catch(() => undefined);
+    decoder?.stream.destroy();
     throw e;
+  } finally {
+    clearInterval(ticker);
+    // A helper process (zstd, xz, bzip2) is reaped before this thread may be ended.
+    if (decoder) await Promise.race([decoder.done, new Promise((r) => setTimeout(r, REAP_WAIT_MS).unref())]);
   }
 }

@@ -1,24 +1,10 @@
 /**
- * images/unpackWorker: worker-thread entry for unpackLayerFile, so layer
- * decompression, hashing and file creation never stall the daemon's event
- * loop (D9). Messages: {type:'progress', read} · {type:'done', …result} ·
- * {type:'error', kind, message}.
+ * images/unpackWorker: the unpack thread of images/unpackPool. It serves unpackLayerFile
+ * jobs one at a time for as long as the pool keeps it (util/workerPool's protocol), so
+ * decompression, hashing and file creation never stall the daemon's event loop (D9). It
+ * only ever writes under the job's destination directory.
  */
-import { parentPort, workerData } from 'node:worker_threads';
-import { errorKind, messageOf } from '../errdefs/errors.js';
-import { unpackLayerFile, type UnpackFileRequest } from './unpackLayerFile.js';
+import { serveWorkerJobs } from '../util/workerPool.js';
+import { unpackLayerFile, type UnpackFileRequest, type UnpackFileResult } from './unpackLayerFile.js';
 
-const port = parentPort;
-if (port) {
-  let last = 0;
-  unpackLayerFile(workerData as UnpackFileRequest, (read) => {
-    const now = Date.now();
-    if (now - last > 100) {
-      last = now;
-      port.postMessage({ type: 'progress', read });
-    }
-  }).then(
-    (r) => port.postMessage({ type: 'done', ...r }),
-    (e: unknown) => port.postMessage({ type: 'error', kind: errorKind(e), message: messageOf(e) }),
-  );
-}
+serveWorkerJobs<UnpackFileRequest, UnpackFileResult>((req, onProgress, signal) => unpackLayerFile(req, onProgress, signal));

@@ -3,9 +3,9 @@
  * Owns the schema and its migrations; every other module goes through the
  * typed stores built on it. Never stores blobs: those live in the content store.
  *
- * Schema (version 8):
+ * Schema (version 9):
  *   images(id PK = config digest, manifest_digest, created, size, config JSON, last_tag_time,
- *          repo_digests JSON array of "name@digest")
+ *          repo_digests JSON array of "name@digest", parent)
  *   image_blobs(image_id → images, digest): the blobs each image needs
  *   layer_compressions(diff_id, media_type → digest, size): how a local layer was pushed
  *   blob_sources(digest, registry, repository): where a blob is known to exist remotely
@@ -14,7 +14,10 @@
  *   containers(id PK, name UNIQUE, image_id, created, doc JSON)  — doc is the whole container record
  *   volumes(name PK, driver, created, labels JSON, options JSON, anonymous 0|1)
  *   networks(id PK, name UNIQUE, driver, created, doc JSON)  — doc is the whole network record
- *   build_cache(key PK, image_id, created, last_used): a build step's cache key → its result image
+ *   container_networks(container_id PK, doc JSON) (v9): a container's networks and live sandbox
+ *   build_cache(key PK, image_id, parent_id, description, created, last_used, usage_count): a build
+ *          step's cache key → its result image
+ *   images.parent (v8): the image a build step started from ('' for pulled, imported, loaded images)
  */
 import Database from 'better-sqlite3';
 
@@ -100,14 +103,26 @@ const MIGRATIONS: readonly string[] = [
      created TEXT NOT NULL,
      doc TEXT NOT NULL
    );`,
-  // v8: the build cache: a step's key (parent, instruction, content) → the image it produced.
+  // v8: the build cache: a step's key (parent, instruction, content) → the image it produced;
+  // and each built image's parent (the image of the step before), as Docker's legacy builder keeps it.
   `CREATE TABLE build_cache (
      key TEXT PRIMARY KEY,
      image_id TEXT NOT NULL,
+     parent_id TEXT NOT NULL DEFAULT '',
+     description TEXT NOT NULL DEFAULT '',
      created TEXT NOT NULL,
-     last_used TEXT NOT NULL
+     last_used TEXT NOT NULL,
+     usage_count INTEGER NOT NULL DEFAULT 1
    );
-   CREATE INDEX build_cache_image ON build_cache(image_id);`,
+   CREATE INDEX build_cache_image ON build_cache(image_id);
+   ALTER TABLE images ADD COLUMN parent TEXT NOT NULL DEFAULT '';
+   CREATE INDEX images_parent ON images(parent);`,
+  // v9: each container's network state: the networks it joins (aliases, wanted IP/MAC) and,
+  // while it runs, its sandbox (netns, CNI results, host ports) — so a daemon restart finds them.
+  `CREATE TABLE container_networks (
+     container_id TEXT PRIMARY KEY,
+     doc TEXT NOT NULL
+   );`,
 ];
 
 /** Opens (creating if needed) the database and brings its schema up to date. */

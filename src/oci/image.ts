@@ -56,6 +56,8 @@ export interface ContainerConfigPart {
   Healthcheck?: HealthConfig;
   OnBuild?: string[] | null;
   ArgsEscaped?: boolean;
+  /** Set by a Dockerfile's SHELL: the shell of later shell-form instructions built on this image. */
+  Shell?: string[] | null;
 }
 
 export interface HistoryEntry {

@@ -6,7 +6,6 @@
  * already happened (server.ts); a handler only asks for extra grants it
  * discovers (the source repository of a mount).
  */
-import { pipeline } from 'node:stream/promises';
 import type { Digest } from '../util/digest.js';
 import { sha256Of } from '../util/digest.js';
 import type { Authenticator } from './auth.js';
@@ -29,13 +28,23 @@ import {
   readBody,
   reply,
   replyJson,
+  API_VERSION,
+  API_VERSION_HEADER,
   type Exchange,
 } from './http.js';
-import { BLOB_READ_CHUNK, CATALOG_DEFAULT_PAGE, LIST_PAGE_MAX, MANIFEST_MAX_BYTES } from './limits.js';
+import {
+  CATALOG_DEFAULT_PAGE,
+  CATALOG_SCAN_BATCH,
+  LIST_PAGE_MAX,
+  MANIFEST_MAX_BYTES,
+  REFERRERS_PAGE,
+  REFERRERS_PAGE_BYTES,
+} from './limits.js';
 import { parseManifest, type Platform } from './manifest.js';
 import { INDEX_TYPES, OCI_INDEX, acceptedTypes, accepts } from './mediaTypes.js';
 import { checkDigest, checkName, isSha256, isTag } from './names.js';
 import type { Registry } from './registry.js';
+import { sendFile } from './sendFile.js';
 import type { ManifestRow } from './registryDb.js';
 import type { UploadSession } from './uploads.js';
 
@@ -78,7 +87,7 @@ function hostPlatform(): Platform {
  * For a client that does not accept indexes (old Docker clients), the image
  * of this host's platform out of an index, as distribution does.
  */
-async function platformFallback(c: ApiContext, repo: string, index: ManifestRow, accepted: Set<string> | undefined): Promise<ManifestRow | undefined> {
+async function platformFallback(c: ApiContext, repo: string, index: ManifestRow, accepted: ReadonlySet<string> | undefined): Promise<ManifestRow | undefined> {
   let parsed;
   try {
     parsed = parseManifest(await c.registry.manifestBytes(index), index.mediaType);
@@ -205,24 +214,19 @@ export async function getBlob(c: ApiContext, x: Exchange, name: string, ref: str
   const fh = await reg.store.open(digest);
   if (fh === undefined) throw blobUnknown(digest);
   try {
-    if (range === undefined) {
-      x.res.writeHead(200, { ...base, 'Content-Length': row.size, 'Docker-Distribution-API-Version': 'registry/2.0' });
-      if (row.size === 0) {
-        x.res.end();
-        return;
-      }
-      await pipeline(fh.createReadStream({ autoClose: false, highWaterMark: BLOB_READ_CHUNK }), x.res);
-    } else {
-      x.res.writeHead(206, {
-        ...base,
-        'Content-Length': range.end - range.start + 1,
-        'Content-Range': `bytes ${range.start}-${range.end}/${row.size}`,
-        'Docker-Distribution-API-Version': 'registry/2.0',
-      });
-      await pipeline(fh.createReadStream({ start: range.start, end: range.end, autoClose: false, highWaterMark: BLOB_READ_CHUNK }), x.res);
-    }
+    const span = range ?? { start: 0, end: row.size - 1 };
+    const headers: Record<string, string | number> = {
+      ...base,
+      'Content-Length': span.end - span.start + 1,
+      [API_VERSION_HEADER]: API_VERSION,
+    };
+    if (range !== undefined) headers['Content-Range'] = `bytes ${range.start}-${range.end}/${row.size}`;
+    x.res.writeHead(range === undefined ? 200 : 206, headers);
+    await sendFile(x.res, fh, span.start, span.end);
+    x.res.end();
   } catch {
-    // The client went away mid-blob: nothing to answer.
+    // The client went away mid-blob, or the file could not be read: the status is already sent,
+    // so cutting the connection is the only way left to say the body is incomplete.
     x.res.destroy();
   } finally {
     await fh.close().catch(() => undefined);
@@ -392,6 +396,24 @@ export function listTags(c: ApiContext, x: Exchange, name: string): void {
   replyJson(x, 200, { name, tags: rows }, headers);
 }
 
+/** Up to `limit` repository names after `last` that the caller may pull (all of them unless an ACL hides some). */
+function visibleRepositories(c: ApiContext, x: Exchange, last: string, limit: number): string[] {
+  const visible = x.principal.visible;
+  if (visible === undefined) return c.registry.db.repositories(last, limit);
+  const out: string[] = [];
+  let cursor = last;
+  for (;;) {
+    const batch = c.registry.db.repositories(cursor, CATALOG_SCAN_BATCH);
+    for (const name of batch) {
+      if (!visible(name)) continue;
+      out.push(name);
+      if (out.length === limit) return out;
+    }
+    if (batch.length < CATALOG_SCAN_BATCH) return out;
+    cursor = batch[batch.length - 1] as string;
+  }
+}
+
 export function catalog(c: ApiContext, x: Exchange): void {
   const n = pageSize(x, CATALOG_DEFAULT_PAGE) as number;
   const last = x.query.get('last') ?? '';
@@ -399,7 +421,7 @@ export function catalog(c: ApiContext, x: Exchange): void {
     replyJson(x, 200, { repositories: [] });
     return;
   }
-  const rows = c.registry.db.repositories(last, n + 1);
+  const rows = visibleRepositories(c, x, last, n + 1);
   const headers: Record<string, string> = {};
   if (rows.length > n) {
     rows.length = n;
@@ -408,18 +430,43 @@ export function catalog(c: ApiContext, x: Exchange): void {
   replyJson(x, 200, { repositories: rows }, headers);
 }
 
+/**
+ * The referrers of a subject, a page at a time: at most `n` (default and cap
+ * REFERRERS_PAGE) descriptors and REFERRERS_PAGE_BYTES of index, in digest
+ * order; while more remain a `Link: <…?last=DIGEST…>; rel="next"` header
+ * leads on, as the spec asks when the list does not fit one index.
+ */
 export function referrers(c: ApiContext, x: Exchange, name: string, ref: string): void {
   const digest = checkDigest(ref);
   const filter = x.query.get('artifactType');
-  const manifests = [];
-  for (const r of c.registry.db.referrers(name, digest)) {
-    if (filter !== null && r.artifactType !== filter) continue;
+  const last = x.query.get('last') ?? '';
+  if (last !== '' && !isSha256(last)) throw digestInvalid(`invalid last=${JSON.stringify(last)}: expected a digest from a Link header`, last);
+  const n = Math.min(pageSize(x, REFERRERS_PAGE) as number, REFERRERS_PAGE);
+  const rows = n === 0 ? [] : c.registry.db.referrers(name, digest, last, filter, n + 1);
+  const manifests: string[] = [];
+  let bytes = 0;
+  let more = false;
+  for (const r of rows) {
     const d: Record<string, unknown> = { mediaType: r.mediaType, digest: r.digest, size: r.size };
     if (r.artifactType !== null) d['artifactType'] = r.artifactType;
     if (r.annotations !== null) d['annotations'] = JSON.parse(r.annotations) as unknown;
-    manifests.push(d);
+    const json = JSON.stringify(d);
+    if (manifests.length === n || (manifests.length > 0 && bytes + json.length > REFERRERS_PAGE_BYTES)) {
+      more = true;
+      break;
+    }
+    manifests.push(json);
+    bytes += json.length + 1;
   }
   const headers: Record<string, string> = { 'Content-Type': OCI_INDEX };
   if (filter !== null) headers['OCI-Filters-Applied'] = 'artifactType';
-  reply(x, 200, headers, JSON.stringify({ schemaVersion: 2, mediaType: OCI_INDEX, manifests }));
+  if (more) {
+    const lastShown = (rows[manifests.length - 1] as { digest: string }).digest;
+    const q = new URLSearchParams();
+    if (x.query.get('n') !== null) q.set('n', String(n));
+    if (filter !== null) q.set('artifactType', filter);
+    q.set('last', lastShown);
+    headers['Link'] = `</v2/${name}/referrers/${digest}?${q.toString()}>; rel="next"`;
+  }
+  reply(x, 200, headers, `{"schemaVersion":2,"mediaType":${JSON.stringify(OCI_INDEX)},"manifests":[${manifests.join(',')}]}`);
 }

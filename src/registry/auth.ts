@@ -1,35 +1,34 @@
 /**
- * registry/auth: who may do what. Three modes, chosen at start:
+ * registry/auth: who a request comes from and whether it may do what it
+ * asks. Three modes, chosen at start:
  *  - none: everything is allowed;
- *  - basic (--htpasswd): `Authorization: Basic` checked against htpasswd; a
- *    logged-in user may do anything, anonymous clients may pull when
- *    --anonymous-pull is set;
+ *  - basic (--htpasswd): `Authorization: Basic` checked against htpasswd;
  *  - token (--htpasswd + --token-issuer): clients get a JWT from the built-in
- *    `/token` endpoint (basic credentials there, or none for anonymous pull)
- *    granting exactly the repository scopes asked for and allowed; requests
- *    to /v2/ carry it as `Authorization: Bearer`.
+ *    `/token` endpoint (tokenService.ts) granting exactly the repository
+ *    scopes asked for and allowed; requests to /v2/ carry it as
+ *    `Authorization: Bearer`.
+ * What a user or an anonymous client may do is policy.ts's (ACL file,
+ * --anonymous-pull). The htpasswd and ACL files may be ReloadingFiles: they
+ * are asked for their current version on each check.
  * Missing or wrong credentials → 401 UNAUTHORIZED with a `WWW-Authenticate`
  * challenge; a valid login or token without the needed grant (another
  * repository, pull-only) → 403 DENIED. Never looks at storage.
  */
 import type { IncomingMessage } from 'node:http';
-import { randomBytes } from 'node:crypto';
+import type { Acl } from './acl.js';
 import { RegistryError } from './errors.js';
 import type { Htpasswd } from './htpasswd.js';
-import { AUTH_HEADER_MAX, TOKEN_TTL_SECONDS } from './limits.js';
-import { parseScope, signToken, tokenAllows, verifyToken, type Grant, type TokenClaims } from './token.js';
+import { AUTH_HEADER_MAX, REFRESH_TOKEN_TTL_SECONDS, TOKEN_TTL_SECONDS } from './limits.js';
+import { Policy, type Need } from './policy.js';
+import { ReloadingFile } from './reloadingFile.js';
+import { tokenAllows, verifyToken } from './token.js';
 
-export type Action = 'pull' | 'push' | 'delete' | '*';
-
-/** One permission a request needs: `repository`/`foo/bar`/`push`, or `registry`/`catalog`/`*`. */
-export interface Need {
-  type: 'repository' | 'registry';
-  name: string;
-  action: Action;
-}
+export type { Action, Need } from './policy.js';
 
 export interface AuthConfig {
-  htpasswd?: Htpasswd;
+  htpasswd?: Htpasswd | ReloadingFile<Htpasswd>;
+  /** Per-user repository rules (acl.ts); without it a logged-in user may do everything. */
+  acl?: Acl | ReloadingFile<Acl>;
   anonymousPull: boolean;
   token?: {
     /** `iss` of issued tokens and the `service` of challenges. */
@@ -38,6 +37,7 @@ export interface AuthConfig {
     /** Absolute token endpoint URL; by default derived from the request (`<scheme>://<Host>/token`). */
     realm?: string;
     ttlSeconds?: number;
+    refreshTtlSeconds?: number;
   };
 }
 
@@ -45,11 +45,13 @@ export interface AuthConfig {
 export interface Principal {
   user: string | undefined;
   can(need: Need): boolean;
+  /** Whether a repository shows in this caller's catalog; undefined when all do. */
+  visible?: (repo: string) => boolean;
 }
 
 const EVERYTHING: Principal = { user: undefined, can: () => true };
 
-function basicCredentials(header: string): { user: string; password: string } | undefined {
+export function basicCredentials(header: string): { user: string; password: string } | undefined {
   const raw = Buffer.from(header.slice(6).trim(), 'base64').toString('utf8');
   const colon = raw.indexOf(':');
   if (colon < 0) return undefined;
@@ -69,16 +71,45 @@ function scopeString(needs: readonly Need[]): string {
   return [...byName].map(([k, acts]) => `${k}:${[...acts].sort().join(',')}`).join(' ');
 }
 
+/** A config value that may be reloaded: its current version. */
+function current<T>(v: T | ReloadingFile<T> | undefined): Promise<T | undefined> {
+  return v instanceof ReloadingFile ? v.get() : Promise.resolve(v);
+}
+
 export class Authenticator {
   readonly mode: 'none' | 'basic' | 'token';
-  private readonly ttl: number;
+  readonly ttl: number;
+  readonly refreshTtl: number;
+  private policyFor: { acl: Acl | undefined; policy: Policy } | undefined;
 
-  constructor(private readonly cfg: AuthConfig | undefined) {
+  constructor(readonly cfg: AuthConfig | undefined) {
     this.mode = cfg?.htpasswd === undefined ? 'none' : cfg.token === undefined ? 'basic' : 'token';
     this.ttl = cfg?.token?.ttlSeconds ?? TOKEN_TTL_SECONDS;
+    this.refreshTtl = cfg?.token?.refreshTtlSeconds ?? REFRESH_TOKEN_TTL_SECONDS;
   }
 
-  private realm(req: IncomingMessage, tls: boolean): string {
+  /** The users as of now (htpasswd reloaded if it changed). */
+  async users(): Promise<Htpasswd> {
+    const u = await current(this.cfg?.htpasswd);
+    if (u === undefined) throw new Error('no htpasswd configured');
+    return u;
+  }
+
+  /** The policy as of now (ACL reloaded if it changed). */
+  async policy(): Promise<Policy> {
+    const acl = await current(this.cfg?.acl);
+    if (this.policyFor?.acl !== acl || this.policyFor === undefined) {
+      this.policyFor = { acl, policy: new Policy(acl, this.cfg?.anonymousPull ?? false) };
+    }
+    return this.policyFor.policy;
+  }
+
+  /** Checks basic credentials; the user name when they are right. */
+  async login(user: string, password: string): Promise<string | undefined> {
+    return (await (await this.users()).verify(user, password)) ? user : undefined;
+  }
+
+  realm(req: IncomingMessage, tls: boolean): string {
     const t = this.cfg?.token;
     if (t?.realm !== undefined) return t.realm;
     return `${tls ? 'https' : 'http'}://${req.headers.host ?? 'localhost'}/token`;
@@ -102,34 +133,41 @@ export class Authenticator {
     return new RegistryError('DENIED', 403, 'requested access to the resource is denied', { needs: needs.map((n) => `${n.type}:${n.name}:${n.action}`) }, headers);
   }
 
+  private principal(policy: Policy, user: string | undefined, can: (n: Need) => boolean): Principal {
+    const p: Principal = { user, can };
+    if (!policy.seesEverything(user)) p.visible = (repo) => policy.visible(user, repo);
+    return p;
+  }
+
   /**
    * Checks a /v2 request that needs `needs` (empty for the `/v2/` base, which
    * only asks "who are you"). Returns what the caller may do, or throws 401/403.
    */
   async authorize(req: IncomingMessage, tls: boolean, needs: readonly Need[]): Promise<Principal> {
     if (this.mode === 'none') return EVERYTHING;
-    const cfg = this.cfg as AuthConfig;
     const header = req.headers.authorization;
     if (header !== undefined && header.length > AUTH_HEADER_MAX) throw this.unauthorized(req, tls, needs, 'authorization header too large');
-    const anonymousOk = (n: Need): boolean => cfg.anonymousPull && n.action === 'pull';
+    const policy = await this.policy();
 
     if (this.mode === 'basic') {
       if (header === undefined || !/^basic /i.test(header)) {
-        if (needs.length > 0 && needs.every(anonymousOk)) return { user: undefined, can: anonymousOk };
+        const anonymous = (n: Need): boolean => policy.allows(undefined, n);
+        if (needs.length > 0 && needs.every(anonymous)) return this.principal(policy, undefined, anonymous);
         throw this.unauthorized(req, tls, needs, 'authentication required');
       }
       const cred = basicCredentials(header);
-      if (cred === undefined || !(await (cfg.htpasswd as Htpasswd).verify(cred.user, cred.password))) {
-        throw this.unauthorized(req, tls, needs, 'invalid username or password');
-      }
-      return { user: cred.user, can: () => true };
+      const user = cred === undefined ? undefined : await this.login(cred.user, cred.password);
+      if (user === undefined) throw this.unauthorized(req, tls, needs, 'invalid username or password');
+      const p = this.principal(policy, user, (n) => policy.allows(user, n));
+      if (!needs.every((n) => p.can(n))) throw this.denied(req, tls, needs);
+      return p;
     }
 
-    const t = cfg.token as NonNullable<AuthConfig['token']>;
+    const t = this.cfg?.token as NonNullable<AuthConfig['token']>;
     if (header === undefined || !/^bearer /i.test(header)) throw this.unauthorized(req, tls, needs, 'authentication required');
     const claims = verifyToken(header.slice(7).trim(), t.key, t.issuer, t.issuer);
     if (typeof claims === 'string') throw this.unauthorized(req, tls, needs, claims, 'invalid_token');
-    const p: Principal = { user: claims.sub || undefined, can: (n) => tokenAllows(claims, n.type, n.name, n.action) };
+    const p = this.principal(policy, claims.sub || undefined, (n) => tokenAllows(claims, n.type, n.name, n.action));
     if (!needs.every((n) => p.can(n))) throw this.denied(req, tls, needs);
     return p;
   }
@@ -137,57 +175,5 @@ export class Authenticator {
   /** A check after authorize() (the manifest or upload handler learns of a further need). */
   require(req: IncomingMessage, tls: boolean, p: Principal, needs: readonly Need[]): void {
     if (!needs.every((n) => p.can(n))) throw this.denied(req, tls, needs);
-  }
-
-  /**
-   * The token endpoint: `GET /token?service=…&scope=repository:foo:pull,push&scope=…`,
-   * with basic credentials or none. Grants the scopes the caller may have.
-   */
-  async issueToken(req: IncomingMessage, tls: boolean, query: URLSearchParams): Promise<Record<string, unknown>> {
-    if (this.mode !== 'token') throw new RegistryError('UNSUPPORTED', 404, 'this registry issues no tokens');
-    const cfg = this.cfg as AuthConfig;
-    const t = cfg.token as NonNullable<AuthConfig['token']>;
-    const header = req.headers.authorization;
-    let user: string | undefined;
-    if (header !== undefined && /^basic /i.test(header) && header.length <= AUTH_HEADER_MAX) {
-      const cred = basicCredentials(header);
-      if (cred === undefined || !(await (cfg.htpasswd as Htpasswd).verify(cred.user, cred.password))) {
-        throw new RegistryError('UNAUTHORIZED', 401, 'invalid username or password', undefined, {
-          'WWW-Authenticate': `Basic realm="${this.realm(req, tls)}"`,
-        });
-      }
-      user = cred.user;
-    } else if (!cfg.anonymousPull) {
-      throw new RegistryError('UNAUTHORIZED', 401, 'authentication required', undefined, {
-        'WWW-Authenticate': `Basic realm="${this.realm(req, tls)}"`,
-      });
-    }
-    const access: Grant[] = [];
-    for (const raw of query.getAll('scope').flatMap((s) => s.split(' '))) {
-      const g = parseScope(raw);
-      if (g === undefined) continue;
-      let allowed: string[];
-      if (g.type === 'repository') {
-        allowed = user !== undefined ? g.actions.filter((a) => ['pull', 'push', 'delete', '*'].includes(a)) : g.actions.filter((a) => a === 'pull');
-      } else if (g.type === 'registry' && g.name === 'catalog') {
-        allowed = user !== undefined || cfg.anonymousPull ? g.actions.filter((a) => a === '*') : [];
-      } else {
-        allowed = [];
-      }
-      if (allowed.length > 0) access.push({ type: g.type, name: g.name, actions: allowed });
-    }
-    const now = Math.floor(Date.now() / 1000);
-    const claims: TokenClaims = {
-      iss: t.issuer,
-      sub: user ?? '',
-      aud: t.issuer,
-      exp: now + this.ttl,
-      nbf: now - 1,
-      iat: now,
-      jti: randomBytes(16).toString('hex'),
-      access,
-    };
-    const token = signToken(claims, t.key);
-    return { token, access_token: token, expires_in: this.ttl, issued_at: new Date(now * 1000).toISOString() };
   }
 }

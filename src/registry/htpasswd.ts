@@ -6,8 +6,6 @@
  * send it on every request. Never logs or stores a password.
  */
 import { createHmac, randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
-import bcrypt from 'bcryptjs';
 import { InvalidArgumentError } from '../errdefs/errors.js';
 import { AUTH_CACHE_MS } from './limits.js';
 
@@ -36,18 +34,13 @@ export class Htpasswd {
     return new Htpasswd(users);
   }
 
-  static async load(path: string): Promise<Htpasswd> {
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch (e) {
-      throw new InvalidArgumentError(`cannot read htpasswd file "${path}": ${(e as Error).message}`);
-    }
-    return Htpasswd.parse(text, path);
-  }
-
   get size(): number {
     return this.users.size;
+  }
+
+  /** The stored bcrypt hash of `user` (refresh tokens are bound to it), or undefined for no such user. */
+  hashOf(user: string): string | undefined {
+    return this.users.get(user);
   }
 
   async verify(user: string, password: string, now = Date.now()): Promise<boolean> {
@@ -56,6 +49,8 @@ export class Htpasswd {
     const key = createHmac('sha256', this.cacheKey).update(user).update('\0').update(password).digest('base64');
     const until = this.verified.get(key);
     if (until !== undefined && until > now) return true;
+    // Loaded on the first login only: a registry without users never needs it.
+    const { default: bcrypt } = await import('bcryptjs');
     const ok = await bcrypt.compare(password, hash);
     if (ok) {
       if (this.verified.size > 10000) this.verified.clear();

@@ -29,9 +29,25 @@ export function bareType(value: string | undefined): string {
  * headers and comma lists both occur). `undefined` when the client sent none,
  * which means "anything". Types with q=0 are left out.
  */
-export function acceptedTypes(header: string | string[] | undefined): Set<string> | undefined {
+export function acceptedTypes(header: string | string[] | undefined): ReadonlySet<string> | undefined {
   if (header === undefined) return undefined;
-  const values = Array.isArray(header) ? header : [header];
+  // A client sends the same Accept on every request: parse each distinct one once.
+  if (typeof header === 'string') {
+    const known = parsedAccept.get(header);
+    if (known !== undefined) return known ?? undefined;
+    const set = parseAccept([header]);
+    if (parsedAccept.size >= ACCEPT_MEMO_ENTRIES) parsedAccept.clear();
+    parsedAccept.set(header, set ?? null);
+    return set;
+  }
+  return parseAccept(header);
+}
+
+const ACCEPT_MEMO_ENTRIES = 256;
+/** Parsed Accept headers; null for one that accepts anything. The sets are shared: never mutate one. */
+const parsedAccept = new Map<string, ReadonlySet<string> | null>();
+
+function parseAccept(values: readonly string[]): Set<string> | undefined {
   const out = new Set<string>();
   for (const v of values) {
     for (const part of v.split(',')) {
@@ -45,7 +61,7 @@ export function acceptedTypes(header: string | string[] | undefined): Set<string
   return out.size === 0 ? undefined : out;
 }
 
-export function accepts(accepted: Set<string> | undefined, type: string): boolean {
+export function accepts(accepted: ReadonlySet<string> | undefined, type: string): boolean {
   if (accepted === undefined) return true;
   if (accepted.has(type) || accepted.has('*/*')) return true;
   const slash = type.indexOf('/');

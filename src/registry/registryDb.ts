@@ -5,6 +5,13 @@
  * `registry gc` (two processes): a write transaction is the lock between them
  * (see gc.ts). Never touches files itself.
  *
+ * Manifest lookups by tag and by digest (every pull's first request, and the
+ * hot path of a registry under load) are answered from a small in-process
+ * cache. This process's own writes to manifests and tags clear it at once;
+ * writes by another process (a second server on the same root) are noticed
+ * through `PRAGMA data_version`, asked at most every LOOKUP_RECHECK_MS.
+ * gc, the usual other process, never changes manifests or tags.
+ *
  * Schema (version 1):
  *   blobs(digest PK, size, touched)            — blobs present in the content store; touched = ms epoch of the
  *                                                last push, mount or existence check (the gc grace clock)
@@ -15,6 +22,7 @@
  *   tags(repo, tag, digest → manifests, updated)
  */
 import Database from 'better-sqlite3';
+import { LOOKUP_CACHE_ENTRIES, LOOKUP_RECHECK_MS } from './limits.js';
 
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE blobs (
@@ -85,6 +93,10 @@ export interface BlobRow {
 export class RegistryDb {
   readonly db: Database.Database;
   private readonly s;
+  /** Manifest rows by `t\0repo\0tag` or `d\0repo\0digest` (see the header). Rows are shared: never mutate one. */
+  private readonly lookups = new Map<string, ManifestRow>();
+  private lookupsVersion = -1;
+  private lookupsCheckedAt = 0;
 
   constructor(path: string) {
     const db = new Database(path);
@@ -143,9 +155,10 @@ export class RegistryDb {
       reposAfter: db.prepare<[string, number], { name: string }>(
         'SELECT name FROM repositories WHERE name > ? ORDER BY name LIMIT ?',
       ),
-      referrers: db.prepare<[string, string], ManifestRecord>(
+      referrers: db.prepare<[string, string, string, string | null, string | null, number], ManifestRecord>(
         `SELECT repo, digest, media_type AS mediaType, size, artifact_type AS artifactType, subject, annotations, created
-           FROM manifests WHERE repo = ? AND subject = ? ORDER BY created, digest`,
+           FROM manifests WHERE repo = ? AND subject = ? AND digest > ? AND (? IS NULL OR artifact_type = ?)
+          ORDER BY digest LIMIT ?`,
       ),
       gcCandidates: db.prepare<[number, string, number], BlobRow>(
         `SELECT b.digest AS digest, b.size AS size FROM blobs b
@@ -155,6 +168,7 @@ export class RegistryDb {
           ORDER BY b.digest LIMIT ?`,
       ),
       deleteBlob: db.prepare<[string]>('DELETE FROM blobs WHERE digest = ?'),
+      dataVersion: db.prepare<[], number>('PRAGMA data_version').pluck(),
       allBlobs: db.prepare<[], { digest: string }>('SELECT digest FROM blobs'),
     };
   }
@@ -165,7 +179,12 @@ export class RegistryDb {
 
   /** Runs `fn` in a write transaction taken at once (BEGIN IMMEDIATE): the registry's lock against gc. */
   immediate<T>(fn: () => T): T {
-    return this.db.transaction(fn).immediate();
+    try {
+      return this.db.transaction(fn).immediate();
+    } finally {
+      // A row looked up inside a transaction that then rolled back must not outlive it.
+      this.lookups.clear();
+    }
   }
 
   repoExists(name: string): boolean {
@@ -203,16 +222,44 @@ export class RegistryDb {
     return this.s.unlink.run(repo, digest).changes > 0;
   }
 
+  /** The lookup cache, emptied first if another connection has written since it was last checked. */
+  private freshLookups(): Map<string, ManifestRow> {
+    const now = Date.now();
+    if (now - this.lookupsCheckedAt >= LOOKUP_RECHECK_MS) {
+      this.lookupsCheckedAt = now;
+      const v = this.s.dataVersion.get() as number;
+      if (v !== this.lookupsVersion) {
+        this.lookups.clear();
+        this.lookupsVersion = v;
+      }
+    }
+    return this.lookups;
+  }
+
+  private cachedLookup(key: string, load: () => ManifestRow | undefined): ManifestRow | undefined {
+    const m = this.freshLookups();
+    const hit = m.get(key);
+    if (hit !== undefined) return hit;
+    const row = load();
+    if (row !== undefined) {
+      // Oldest first out: a Map iterates in insertion order.
+      if (m.size >= LOOKUP_CACHE_ENTRIES) m.delete(m.keys().next().value as string);
+      m.set(key, row);
+    }
+    return row;
+  }
+
   manifest(repo: string, digest: string): ManifestRow | undefined {
-    return this.s.manifest.get(repo, digest);
+    return this.cachedLookup(`d\0${repo}\0${digest}`, () => this.s.manifest.get(repo, digest));
   }
 
   tag(repo: string, tag: string): ManifestRow | undefined {
-    return this.s.tag.get(repo, tag);
+    return this.cachedLookup(`t\0${repo}\0${tag}`, () => this.s.tag.get(repo, tag));
   }
 
   /** Stores a manifest row, its references and tags. Call inside immediate(). */
   putManifest(rec: ManifestRecord, children: Iterable<string>, tags: readonly string[]): void {
+    this.lookups.clear();
     this.s.addRepo.run(rec.repo, rec.created);
     this.s.insertManifest.run(
       rec.repo,
@@ -229,10 +276,12 @@ export class RegistryDb {
   }
 
   deleteManifest(repo: string, digest: string): boolean {
+    this.lookups.clear();
     return this.s.deleteManifest.run(repo, digest).changes > 0;
   }
 
   deleteTag(repo: string, tag: string): boolean {
+    this.lookups.clear();
     return this.s.deleteTag.run(repo, tag).changes > 0;
   }
 
@@ -245,8 +294,9 @@ export class RegistryDb {
     return this.s.reposAfter.all(last, limit).map((r) => r.name);
   }
 
-  referrers(repo: string, subject: string): ManifestRecord[] {
-    return this.s.referrers.all(repo, subject);
+  /** Manifests of `repo` whose subject is `subject`, in digest order after `after`, optionally of one artifact type. */
+  referrers(repo: string, subject: string, after = '', artifactType: string | null = null, limit = -1): ManifestRecord[] {
+    return this.s.referrers.all(repo, subject, after, artifactType, artifactType, limit);
   }
 
   /** Blobs no manifest names, last touched before `cutoff` (ms epoch), after `after` in digest order. */

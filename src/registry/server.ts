@@ -6,14 +6,16 @@
  * form. Handlers live in api.ts; storage in registry.ts.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import * as api from './api.js';
 import { Authenticator, type AuthConfig, type Need } from './auth.js';
 import { RegistryError, unsupported } from './errors.js';
-import { API_VERSION, API_VERSION_HEADER, hasBody, replyJson, type Exchange } from './http.js';
+import { API_VERSION, API_VERSION_HEADER, hasBody, readBody, replyJson, type Exchange } from './http.js';
+import { TOKEN_FORM_MAX_BYTES } from './limits.js';
+import { bareType } from './mediaTypes.js';
 import { Registry } from './registry.js';
 import { matchRoute, type Endpoint } from './routes.js';
+import { OAuthError, TokenService } from './tokenService.js';
 import { isDisconnect } from './uploads.js';
 
 export interface RegistryServerOptions {
@@ -30,11 +32,21 @@ export interface RegistryServerOptions {
 
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** The form body of `POST /token` (application/x-www-form-urlencoded, bounded). */
+async function readTokenForm(req: IncomingMessage): Promise<URLSearchParams> {
+  const type = bareType(req.headers['content-type']);
+  if (type !== '' && type !== 'application/x-www-form-urlencoded') {
+    throw new OAuthError(400, 'invalid_request', `expected an application/x-www-form-urlencoded body, got "${type}"`);
+  }
+  const body = await readBody(req, TOKEN_FORM_MAX_BYTES, () => new OAuthError(400, 'invalid_request', `token request larger than ${TOKEN_FORM_MAX_BYTES} bytes`));
+  return new URLSearchParams(body.toString('utf8'));
+}
+
 /** The methods each endpoint answers, for 405s. */
 const METHODS: Record<Endpoint['kind'], readonly string[]> = {
   base: ['GET', 'HEAD'],
   catalog: ['GET'],
-  token: ['GET'],
+  token: ['GET', 'POST'],
   manifest: ['GET', 'HEAD', 'PUT', 'DELETE'],
   blob: ['GET', 'HEAD', 'DELETE'],
   uploads: ['POST'],
@@ -68,6 +80,7 @@ function needsOf(ep: Endpoint, method: string): Need[] {
 export class RegistryServer {
   private server: Server | undefined;
   private readonly auth: Authenticator;
+  private readonly tokens: TokenService;
   private readonly ctx: api.ApiContext;
   private readonly log: (line: string) => void;
   private readonly tls: boolean;
@@ -77,6 +90,7 @@ export class RegistryServer {
     private readonly opts: RegistryServerOptions,
   ) {
     this.auth = new Authenticator(opts.auth);
+    this.tokens = new TokenService(this.auth);
     this.ctx = { registry, auth: this.auth };
     if (opts.proxy !== undefined) this.ctx.proxy = opts.proxy(registry);
     this.log = opts.log ?? ((l) => process.stderr.write(`${l}\n`));
@@ -101,10 +115,9 @@ export class RegistryServer {
         res.destroy();
       });
     };
-    const server =
-      this.opts.tls !== undefined
-        ? createHttpsServer({ cert: this.opts.tls.cert, key: this.opts.tls.key }, handler)
-        : createHttpServer(handler);
+    // node:https (and TLS with it) is loaded only when serving TLS: less to keep resident otherwise.
+    const tls = this.opts.tls;
+    const server = tls !== undefined ? (await import('node:https')).createServer({ cert: tls.cert, key: tls.key }, handler) : createHttpServer(handler);
     // Big layers over slow links: no whole-request deadline, only an idle one.
     server.requestTimeout = 0;
     server.headersTimeout = 60_000;
@@ -158,8 +171,9 @@ export class RegistryServer {
         throw unsupported(`${x.method} is not supported on this endpoint`);
       }
       if (ep.kind === 'token') {
-        const body = await this.auth.issueToken(req, this.tls, x.query);
-        replyJson(x, 200, body, { 'Cache-Control': 'no-store' });
+        this.tokens.ensureEnabled();
+        const body = x.method === 'POST' ? await this.tokens.post(await readTokenForm(req)) : await this.tokens.get(req, this.tls, x.query);
+        replyJson(x, 200, body, { 'Cache-Control': 'no-store', Pragma: 'no-cache' });
         return;
       }
       x.principal = await this.auth.authorize(req, this.tls, needsOf(ep, x.method));

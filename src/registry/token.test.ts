@@ -1,6 +1,16 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseScope, signToken, tokenAllows, verifyToken, type TokenClaims } from './token.js';
+import {
+  parseScope,
+  passwordFingerprint,
+  signRefreshToken,
+  signToken,
+  tokenAllows,
+  verifyRefreshToken,
+  verifyToken,
+  type RefreshClaims,
+  type TokenClaims,
+} from './token.js';
 
 const key = Buffer.alloc(32, 9);
 const now = 1_700_000_000;
@@ -42,5 +52,38 @@ describe('bearer tokens', () => {
     assert.deepEqual(parseScope('repository(plugin):p:pull'), { type: 'repository', name: 'p', actions: ['pull'] });
     assert.deepEqual(parseScope('registry:catalog:*'), { type: 'registry', name: 'catalog', actions: ['*'] });
     assert.equal(parseScope('garbage'), undefined);
+  });
+});
+
+describe('refresh tokens', () => {
+  const refresh = (over: Partial<RefreshClaims> = {}): RefreshClaims => ({
+    iss: 'svc',
+    aud: 'svc',
+    sub: 'alice',
+    iat: now,
+    exp: now + 3600,
+    jti: 'j',
+    cid: 'docker',
+    pwd: passwordFingerprint(key, 'alice', '$2y$hash'),
+    ...over,
+  });
+  it('verify what was signed; refuse another service, expiry, another key', () => {
+    const t = signRefreshToken(refresh(), key);
+    assert.equal((verifyRefreshToken(t, key, 'svc', now) as RefreshClaims).sub, 'alice');
+    assert.equal(verifyRefreshToken(t, key, 'other', now), 'refresh token for another service');
+    assert.equal(verifyRefreshToken(t, key, 'svc', now + 7200), 'refresh token expired');
+    assert.equal(verifyRefreshToken(t, Buffer.alloc(32, 1), 'svc', now), 'bad refresh token signature');
+  });
+  it('an access token is never a refresh token, nor the other way round', () => {
+    const access = signToken(claims(), key);
+    const rt = signRefreshToken(refresh(), key);
+    assert.equal(verifyRefreshToken(access, key, 'svc', now), 'not a refresh token');
+    assert.equal(verifyToken(rt, key, 'svc', 'svc', now), 'unsupported token header');
+  });
+  it('the password fingerprint changes with the hash and cannot be made without the key', () => {
+    const a = passwordFingerprint(key, 'alice', '$2y$hash');
+    assert.notEqual(a, passwordFingerprint(key, 'alice', '$2y$other'));
+    assert.notEqual(a, passwordFingerprint(key, 'bob', '$2y$hash'));
+    assert.notEqual(a, passwordFingerprint(Buffer.alloc(32, 1), 'alice', '$2y$hash'));
   });
 });

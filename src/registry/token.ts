@@ -1,9 +1,15 @@
 /**
- * registry/token: the bearer tokens of the built-in token endpoint — JWTs
- * (HS256, node:crypto) carrying Docker's `access` claim: a list of
- * {type, name, actions} grants. The registry both issues and checks them, so
+ * registry/token: the tokens of the built-in token endpoint, both signed with
  * one secret key (kept in `<root>/token.key`, mode 0600, so tokens survive a
- * restart) is enough. Pure apart from reading/creating that key file.
+ * restart; the registry both issues and checks them, so HMAC is enough):
+ *  - access tokens: JWTs (HS256, node:crypto) carrying Docker's `access`
+ *    claim, a list of {type, name, actions} grants; short-lived;
+ *  - refresh tokens (OAuth2, Docker's "identity token" after `docker login`):
+ *    long-lived, naming only the user, plus a keyed fingerprint of the user's
+ *    password hash so that changing the password (or removing the user)
+ *    revokes them. Their header differs from an access token's, so one can
+ *    never be used in place of the other.
+ * Pure apart from reading/creating that key file.
  */
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -28,6 +34,55 @@ export interface TokenClaims {
 
 const b64url = (b: Buffer | string): string => Buffer.from(b).toString('base64url');
 const HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'JWT' }));
+const REFRESH_HEADER = b64url(JSON.stringify({ alg: 'HS256', typ: 'berth-refresh' }));
+
+export interface RefreshClaims {
+  iss: string;
+  aud: string;
+  sub: string;
+  iat: number;
+  exp: number;
+  jti: string;
+  /** The client that asked (OAuth2 client_id), for the record. */
+  cid: string;
+  /** Keyed fingerprint of the user's password hash when the token was issued. */
+  pwd: string;
+}
+
+/** A fingerprint of a password hash that cannot be checked against guesses without `key`. */
+export function passwordFingerprint(key: Buffer, user: string, passwordHash: string): string {
+  return createHmac('sha256', key).update('refresh\0').update(user).update('\0').update(passwordHash).digest('base64url').slice(0, 22);
+}
+
+export function signRefreshToken(claims: RefreshClaims, key: Buffer): string {
+  const body = `${REFRESH_HEADER}.${b64url(JSON.stringify(claims))}`;
+  return `${body}.${createHmac('sha256', key).update(body).digest('base64url')}`;
+}
+
+/** The claims of a valid refresh token for `service`, or why it is not one (expiry and signature checked; revocation is the caller's). */
+export function verifyRefreshToken(token: string, key: Buffer, service: string, nowSeconds = Math.floor(Date.now() / 1000)): RefreshClaims | string {
+  const parts = token.split('.');
+  if (parts.length !== 3) return 'malformed refresh token';
+  const [h, p, s] = parts as [string, string, string];
+  if (h !== REFRESH_HEADER) return 'not a refresh token';
+  if (!signatureOk(`${h}.${p}`, s, key)) return 'bad refresh token signature';
+  let c: RefreshClaims;
+  try {
+    c = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as RefreshClaims;
+  } catch {
+    return 'malformed refresh token claims';
+  }
+  if (c.iss !== service || c.aud !== service) return 'refresh token for another service';
+  if (typeof c.exp !== 'number' || c.exp < nowSeconds) return 'refresh token expired';
+  if (typeof c.sub !== 'string' || c.sub === '' || typeof c.pwd !== 'string') return 'malformed refresh token claims';
+  return c;
+}
+
+function signatureOk(body: string, sig: string, key: Buffer): boolean {
+  const want = createHmac('sha256', key).update(body).digest();
+  const got = Buffer.from(sig, 'base64url');
+  return got.length === want.length && timingSafeEqual(got, want);
+}
 
 export function signToken(claims: TokenClaims, key: Buffer): string {
   const body = `${HEADER}.${b64url(JSON.stringify(claims))}`;
@@ -47,9 +102,7 @@ export function verifyToken(
   if (parts.length !== 3) return 'malformed token';
   const [h, p, s] = parts as [string, string, string];
   if (h !== HEADER) return 'unsupported token header';
-  const want = createHmac('sha256', key).update(`${h}.${p}`).digest();
-  const got = Buffer.from(s, 'base64url');
-  if (got.length !== want.length || !timingSafeEqual(got, want)) return 'bad token signature';
+  if (!signatureOk(`${h}.${p}`, s, key)) return 'bad token signature';
   let c: TokenClaims;
   try {
     c = JSON.parse(Buffer.from(p, 'base64url').toString('utf8')) as TokenClaims;

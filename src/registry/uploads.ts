@@ -17,7 +17,8 @@ import { join } from 'node:path';
 import { KeyedLock } from '../util/keyedLock.js';
 import type { Digest } from '../util/digest.js';
 import { RegistryError, digestInvalid, uploadUnknown } from './errors.js';
-import { UPLOAD_IDLE_MS, UPLOAD_WRITE_BATCH } from './limits.js';
+import { noteSocketGarbage } from './gcNudge.js';
+import { UPLOAD_IDLE_MS, UPLOAD_INFLIGHT_BYTES, UPLOAD_WRITE_BATCH } from './limits.js';
 
 export interface UploadSession {
   readonly id: string;
@@ -139,15 +140,17 @@ export class UploadManager {
     const { fh, hash } = await this.ready(s);
     const startSize = s.size;
     const startHash = hash.copy();
-    // Bytes are hashed as they arrive and written in batches, one write in flight while the next
-    // batch fills, so hashing and disk writes overlap. Every byte hashed is written before
-    // append returns (or is rolled back with the hash).
+    // Bytes are hashed as they arrive and written in batches at their offsets, several writes in
+    // flight at once (up to UPLOAD_INFLIGHT_BYTES): a write waits for a thread-pool thread, and
+    // on a busy machine that wait, not the disk, is what would otherwise pace the upload. Every
+    // byte hashed is written before append returns (or is rolled back with the hash).
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     let pos = startSize;
-    let inflight: Promise<void> | undefined;
-    const writeAll = async (bufs: Buffer[], at: number): Promise<void> => {
-      const total = bufs.reduce((n, b) => n + b.length, 0);
+    const writes: { done: Promise<void>; bytes: number }[] = [];
+    let inflightBytes = 0;
+    let writeError: unknown;
+    const writeAll = async (bufs: Buffer[], at: number, total: number): Promise<void> => {
       const r = await fh.writev(bufs, at);
       let written = r.bytesWritten;
       if (written === total) return;
@@ -167,34 +170,42 @@ export class UploadManager {
         }
       }
     };
-    const flush = async (): Promise<void> => {
-      if (inflight !== undefined) await inflight;
-      inflight = undefined;
-      if (pendingBytes === 0) return;
-      const bufs = pending;
-      const at = pos;
-      pos += pendingBytes;
-      pending = [];
-      pendingBytes = 0;
-      inflight = writeAll(bufs, at);
+    /** Starts writing what is pending; then waits for the oldest writes until at most `keep` bytes are in flight. */
+    const flush = async (keep: number): Promise<void> => {
+      if (pendingBytes > 0) {
+        const done = writeAll(pending, pos, pendingBytes).catch((e: unknown) => {
+          writeError ??= e;
+        });
+        writes.push({ done, bytes: pendingBytes });
+        inflightBytes += pendingBytes;
+        pos += pendingBytes;
+        pending = [];
+        pendingBytes = 0;
+      }
+      while (writes.length > 0 && inflightBytes > keep) {
+        const w = writes.shift() as { done: Promise<void>; bytes: number };
+        await w.done;
+        inflightBytes -= w.bytes;
+      }
+      if (writeError !== undefined) throw writeError;
     };
     try {
       try {
         for await (const chunk of body) {
           hash.update(chunk);
+          noteSocketGarbage(chunk.length);
           pending.push(chunk);
           pendingBytes += chunk.length;
           if (declared !== undefined && pos + pendingBytes - startSize > declared) {
             throw new RegistryError('SIZE_INVALID', 400, `chunk larger than the ${declared} bytes declared`);
           }
-          if (pendingBytes >= UPLOAD_WRITE_BATCH) await flush();
+          if (pendingBytes >= UPLOAD_WRITE_BATCH) await flush(UPLOAD_INFLIGHT_BYTES);
         }
       } catch (e) {
-        if (e instanceof RegistryError) throw e;
+        if (e instanceof RegistryError || e === writeError) throw e;
         throw new Disconnected((e as Error).message);
       }
-      await flush();
-      await flush();
+      await flush(0);
       if (declared !== undefined && pos - startSize !== declared) {
         throw new RegistryError('SIZE_INVALID', 400, `chunk is ${pos - startSize} bytes, ${declared} declared`);
       }
@@ -203,15 +214,14 @@ export class UploadManager {
       if (e instanceof Disconnected) {
         // Keep what arrived (it is all hashed), so a status GET tells the client where to resume.
         try {
-          await flush();
-          await flush();
+          await flush(0);
           s.size = pos;
           throw e;
         } catch (writeErr) {
           if (writeErr === e) throw e;
         }
       }
-      await inflight?.catch(() => undefined);
+      await Promise.all(writes.map((w) => w.done));
       await fh.truncate(startSize);
       s.size = startSize;
       s.hash = startHash;

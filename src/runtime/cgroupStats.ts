@@ -6,7 +6,8 @@
  * StatsResponse). Read-only; every file root is a parameter so tests can
  * point it at a fake layout.
  */
-import { readFile, readdir } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { availableParallelism, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -46,9 +47,14 @@ export interface CgroupLocation {
 
 const NS_PER_TICK = 1e9 / 100; // USER_HZ is 100 on Linux
 
+/**
+ * Reads a cgroup or /proc pseudo-file synchronously. They are made by the kernel on read (no disk,
+ * microseconds each); the async form cost four thread-pool round trips per file (open, fstat,
+ * read, close), ~14 files per sample, which under load made up most of a one-shot stats answer.
+ */
 async function readText(p: string): Promise<string | null> {
   try {
-    return await readFile(p, 'utf8');
+    return readFileSync(p, 'utf8');
   } catch {
     return null;
   }

@@ -8,7 +8,7 @@
  */
 import { existsSync, lstatSync, readdirSync, statSync, type Stats } from 'node:fs';
 import { join } from 'node:path';
-import { InvalidArgumentError } from '../errdefs/errors.js';
+import { InvalidArgumentError, SystemError } from '../errdefs/errors.js';
 import { allCapabilities } from './capabilities.js';
 import type { OciDeviceCgroupRule, OciLinuxDevice, OciMount, OciRlimit, OciSeccomp } from './ociTypes.js';
 import type { SpecOpt } from './spec.js';
@@ -93,18 +93,20 @@ export function withDevices(devs: readonly DeviceRequest[]): SpecOpt {
     if (!/^[rwm]{1,3}$/.test(perms)) throw new InvalidArgumentError(`invalid device mode: ${perms}`);
     const target = d.PathInContainer || d.PathOnHost;
     if (!target.startsWith('/')) throw new InvalidArgumentError(`invalid device path in container: ${target}`);
+    // A host device that is missing or not a device is a start-time failure in Docker (the spec
+    // is built at start): a system error (500), as moby wraps every spec error.
     let st: Stats;
     try {
       st = statSync(d.PathOnHost);
     } catch (e) {
-      throw new InvalidArgumentError(`error gathering device information while adding custom device "${d.PathOnHost}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+      throw new SystemError(`error gathering device information while adding custom device "${d.PathOnHost}": ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
     }
     const found: OciLinuxDevice[] = [];
     if (st.isDirectory()) {
       for (const hd of hostDevices(d.PathOnHost)) found.push({ ...hd, path: join(target, hd.path.slice(d.PathOnHost.length)) });
     } else {
       const one = deviceOf(d.PathOnHost, st, target);
-      if (one === null) throw new InvalidArgumentError(`error gathering device information while adding custom device "${d.PathOnHost}": not a device node`);
+      if (one === null) throw new SystemError(`error gathering device information while adding custom device "${d.PathOnHost}": not a device node`);
       found.push(one);
     }
     for (const f of found) {

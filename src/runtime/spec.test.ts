@@ -18,6 +18,7 @@ import {
   withNetworkNamespace,
   withPidsLimit,
   withRootfs,
+  withUserMounts,
   withTerminal,
   withUser,
 } from './spec.js';
@@ -195,5 +196,36 @@ describe('SpecOpts', () => {
     const json = JSON.stringify(buildSpec([withArgs(['true'])], { cgroupV2: false }));
     assert.ok(!json.includes('undefined'));
     assert.equal((JSON.parse(json) as { ociVersion: string }).ociVersion, '1.0.2');
+  });
+});
+
+describe('withUserMounts (volumes, binds, --mount tmpfs)', () => {
+  it('replaces mounts at the same destination and orders parents before children, keeping the rest in place', async () => {
+    const spec = buildSpec(
+      [
+        withBindMounts([{ source: '/c/hosts', destination: '/etc/hosts' }]),
+        withUserMounts([
+          { destination: '/data/sub', type: 'bind', source: '/v2', options: ['rbind', 'rprivate'] },
+          { destination: '/etc', type: 'bind', source: '/v1', options: ['rbind', 'ro', 'rprivate'] },
+          { destination: '/dev/shm', type: 'tmpfs', source: 'tmpfs', options: ['size=1m'] },
+          { destination: '/data', type: 'bind', source: '/v3', options: ['rbind', 'rprivate'] },
+        ]),
+      ],
+      { cgroupV2: false },
+    );
+    const dests = spec.mounts.map((m) => m.destination);
+    assert.ok(dests.indexOf('/etc') < dests.indexOf('/etc/hosts'), 'a volume at /etc must not hide /etc/hosts');
+    assert.ok(dests.indexOf('/data') < dests.indexOf('/data/sub'));
+    assert.ok(dests.indexOf('/sys') < dests.indexOf('/sys/fs/cgroup'));
+    assert.equal(dests.filter((d) => d === '/dev/shm').length, 1);
+    assert.deepEqual(spec.mounts.find((m) => m.destination === '/dev/shm')?.options, ['size=1m']);
+    assert.equal(spec.linux.rootfsPropagation, undefined);
+  });
+
+  it('makes the root propagation shared (or slave) when a bind asks for it, as moby does', () => {
+    const shared = buildSpec([withUserMounts([{ destination: '/s', type: 'bind', source: '/h', options: ['rbind', 'rshared'] }])], { cgroupV2: false });
+    assert.equal(shared.linux.rootfsPropagation, 'rshared');
+    const slave = buildSpec([withUserMounts([{ destination: '/s', type: 'bind', source: '/h', options: ['rbind', 'rslave'] }])], { cgroupV2: false });
+    assert.equal(slave.linux.rootfsPropagation, 'rslave');
   });
 });

@@ -450,6 +450,33 @@ export function withBindMounts(binds: readonly BindMount[]): SpecOpt {
   return withMounts(mounts);
 }
 
+/** Path components of a mount destination ("/" 0, "/a" 1, "/a/b" 2). */
+function mountDepth(destination: string): number {
+  return destination.split('/').filter((p) => p !== '').length;
+}
+
+/**
+ * A container's own mounts (volumes, binds, --mount tmpfs): they replace any
+ * mount at the same destination (a user's /etc/hosts or /dev/shm wins, as in
+ * Docker), and all mounts are then ordered parents first (stable), so a
+ * volume at /etc cannot hide /etc/hosts and /data/sub lands inside /data.
+ */
+export function withUserMounts(mounts: readonly OciMount[]): SpecOpt {
+  return (spec) => {
+    if (mounts.length === 0) return;
+    const dests = new Set(mounts.map((m) => m.destination));
+    const all = [...spec.mounts.filter((m) => !dests.has(m.destination)), ...mounts.map((m) => ({ ...m }))];
+    spec.mounts = all
+      .map((m, i) => ({ m, i, d: mountDepth(m.destination) }))
+      .sort((a, b) => a.d - b.d || a.i - b.i)
+      .map((x) => x.m);
+    // As moby: a shared (or slave) bind needs the root's propagation to allow it.
+    const opts = mounts.flatMap((m) => m.options ?? []);
+    if (opts.some((o) => o === 'shared' || o === 'rshared')) spec.linux.rootfsPropagation = 'rshared';
+    else if (opts.some((o) => o === 'slave' || o === 'rslave') && spec.linux.rootfsPropagation !== 'rshared') spec.linux.rootfsPropagation = 'rslave';
+  };
+}
+
 // ---- namespaces ----
 
 export type NamespaceMode = 'private' | 'host' | { path: string };

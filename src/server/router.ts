@@ -69,6 +69,8 @@ async function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
 
 export class Router {
   private readonly fmw = FindMyWay({ ignoreTrailingSlash: true, caseSensitive: true });
+  /** Told each request's final status once (101 for a hijack), e.g. the audit log. */
+  observe: ((req: IncomingMessage, status: number) => void) | undefined;
 
   constructor(routes: readonly Route[]) {
     for (const r of routes) {
@@ -84,6 +86,14 @@ export class Router {
     const sock: Duplex | null = upgrade?.socket ?? req.socket;
     sock?.once('close', onClose);
     let hijacked = false;
+    let status = 0;
+    let observed = false;
+    // Once per request: at hijack time for attach/exec (the stream may last hours), else at the end.
+    const observe = (): void => {
+      if (observed) return;
+      observed = true;
+      this.observe?.(req, status);
+    };
     try {
       const url = new URL(req.url ?? '/', 'http://berth');
       const { version, path } = splitVersion(url.pathname);
@@ -99,6 +109,8 @@ export class Router {
         signal: ac.signal,
         hijack(contentType: string): HijackedStreams {
           hijacked = true;
+          status = upgrade ? 101 : 200;
+          observe();
           if (upgrade) {
             upgrade.socket.write(
               `HTTP/1.1 101 UPGRADED\r\nContent-Type: ${contentType}\r\nConnection: Upgrade\r\nUpgrade: tcp\r\n` +
@@ -131,10 +143,13 @@ export class Router {
         },
       };
       await handler(ctx);
+      if (!hijacked) status = res.statusCode;
     } catch (err) {
+      if (!hijacked) status = statusOf(err);
       this.answerError(err, res, hijacked, upgrade?.socket);
     } finally {
       sock?.off('close', onClose);
+      observe();
     }
   }
 

@@ -6,7 +6,6 @@
  * apart from reading --env-file/--label-file and the client's environment.
  */
 import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import type { FlagSpec, ParsedArgs } from '../command.js';
 import type {
   ContainerCreateRequest,
@@ -19,8 +18,19 @@ import type {
 } from '../../client/types.js';
 import { ramInBytes } from '../format/units.js';
 import { parseGoDuration } from './timestamp.js';
+import { deviceMappings, type DeviceMapping } from './deviceOpts.js';
+import { bindFromVolumeFlag, parseMountFlag } from './mountOpts.js';
 
 export class ContainerOptsError extends Error {}
+
+/** --device values as HostConfig.Devices (checked as docker does once it knows the daemon is Linux). */
+function devicesFromFlags(values: string[]): DeviceMapping[] {
+  try {
+    return deviceMappings(values);
+  } catch (e) {
+    throw new ContainerOptsError((e as Error).message);
+  }
+}
 
 // ---------------------------------------------------------------- value checks
 
@@ -146,6 +156,7 @@ export function containerFlags(env: NodeJS.ProcessEnv = process.env): FlagSpec[]
     { name: 'cpus', type: 'string', valueName: 'decimal', usage: 'Number of CPUs', validate: (v) => (parseCPUs(v), v) },
     { name: 'cpuset-cpus', type: 'string', usage: 'CPUs in which to allow execution (0-3, 0,1)' },
     { name: 'cpuset-mems', type: 'string', usage: 'MEMs in which to allow execution (0-3, 0,1)' },
+    { name: 'device', type: 'list', usage: 'Add a host device to the container' },
     { name: 'dns', type: 'list', usage: 'Set custom DNS servers', validate: validateIP },
     { name: 'dns-option', type: 'list', usage: 'Set DNS options' },
     { name: 'dns-opt', type: 'list', usage: 'Set DNS options', hidden: true },
@@ -172,6 +183,15 @@ export function containerFlags(env: NodeJS.ProcessEnv = process.env): FlagSpec[]
     { name: 'label-file', type: 'list', usage: 'Read in a line delimited file of labels' },
     { name: 'log-driver', type: 'string', usage: 'Logging driver for the container' },
     { name: 'log-opt', type: 'list', usage: 'Log driver options' },
+    {
+      name: 'mac-address',
+      type: 'string',
+      usage: 'Container MAC address (e.g., 92:d0:c6:0a:29:33)',
+      validate: (v) => {
+        if (!/^[0-9a-fA-F]{2}([:-][0-9a-fA-F]{2}){5}$/.test(v.trim())) throw new Error(`${v} is not a valid mac address`);
+        return v.trim().replace(/-/g, ':').toLowerCase();
+      },
+    },
     { name: 'memory', short: 'm', type: 'string', valueName: 'bytes', usage: 'Memory limit', validate: validateMemBytes },
     { name: 'memory-reservation', type: 'string', valueName: 'bytes', usage: 'Memory soft limit', validate: validateMemBytes },
     {
@@ -182,6 +202,7 @@ export function containerFlags(env: NodeJS.ProcessEnv = process.env): FlagSpec[]
       validate: (v) => (parseMemSwap(v), v),
     },
     { name: 'memory-swappiness', type: 'int', usage: 'Tune container memory swappiness (0 to 100)', default: -1 },
+    { name: 'mount', type: 'list', valueName: 'mount', usage: 'Attach a filesystem mount to the container', validate: (v) => (parseMountFlag(v, process.cwd()), v) },
     { name: 'name', type: 'string', usage: 'Assign a name to the container' },
     { name: 'network', type: 'string', valueName: 'network', usage: 'Connect a container to a network' },
     { name: 'net', type: 'string', valueName: 'network', usage: 'Connect a container to a network', hidden: true },
@@ -218,6 +239,7 @@ export function containerFlags(env: NodeJS.ProcessEnv = process.env): FlagSpec[]
     { name: 'userns', type: 'string', usage: 'User namespace to use' },
     { name: 'uts', type: 'string', usage: 'UTS namespace to use' },
     { name: 'volume', short: 'v', type: 'list', usage: 'Bind mount a volume' },
+    { name: 'volume-driver', type: 'string', usage: 'Optional volume driver for the container' },
     { name: 'volumes-from', type: 'list', usage: 'Mount volumes from the specified container(s)' },
     { name: 'workdir', short: 'w', type: 'string', usage: 'Working directory inside the container' },
   ];
@@ -471,20 +493,20 @@ export function buildContainerConfig(
     throw new ContainerOptsError(`invalid value: ${swappiness}. Valid memory swappiness range is 0-100`);
   }
 
-  // Volumes: a source makes it a bind (or named volume) in Binds.
+  // Volumes: a source makes it a bind (or named volume) in Binds; without one it is anonymous (cli/opts/mountOpts).
   let binds: string[] | null = null;
   const volumes: Record<string, Record<string, never>> = {};
   for (const spec of p.list('volume')) {
-    const parts = spec.split(':');
-    if (parts.length === 1) {
-      volumes[spec] = {};
-      continue;
+    let bind: string | null;
+    try {
+      bind = bindFromVolumeFlag(spec, cwd);
+    } catch (e) {
+      throw new ContainerOptsError((e as Error).message);
     }
-    if (parts.length > 3 || parts.some((x, i) => x === '' && i < 2)) throw new ContainerOptsError(`invalid spec: ${spec}: empty section between colons`);
-    let host = parts[0] as string;
-    if (!path.isAbsolute(host) && host.startsWith('.')) host = path.resolve(cwd, host);
-    (binds ??= []).push([host, ...parts.slice(1)].join(':'));
+    if (bind === null) volumes[spec] = {};
+    else (binds ??= []).push(bind);
   }
+  const mounts = p.list('mount').map((m) => parseMountFlag(m, cwd));
 
   const tmpfs: Record<string, string> = {};
   for (const t of p.list('tmpfs')) {
@@ -583,7 +605,8 @@ export function buildContainerConfig(
   if (!isUserDefinedNetwork(networkMode) && aliases.length > 0) {
     throw new ContainerOptsError('network-scoped aliases are only supported for user-defined networks');
   }
-  const hasOptions = ep.Aliases !== null || ep.IPAMConfig !== null;
+  if (p.string('mac-address') !== '') ep.MacAddress = p.string('mac-address');
+  const hasOptions = ep.Aliases !== null || ep.IPAMConfig !== null || ep.MacAddress !== '';
   // docker omits the endpoint for a single plain --network; "default" always gets one.
   if (network === '' || hasOptions) endpoints[networkMode] = ep;
 
@@ -595,7 +618,7 @@ export function buildContainerConfig(
     PortBindings: bindings,
     RestartPolicy: restart,
     AutoRemove: autoRemove,
-    VolumeDriver: '',
+    VolumeDriver: p.string('volume-driver'),
     VolumesFrom: p.list('volumes-from').length > 0 ? p.list('volumes-from') : null,
     ConsoleSize: ttySize,
     ...(Object.keys(annotations).length > 0 ? { Annotations: annotations } : {}),
@@ -639,7 +662,7 @@ export function buildContainerConfig(
     CpuRealtimeRuntime: p.int('cpu-rt-runtime'),
     CpusetCpus: p.string('cpuset-cpus'),
     CpusetMems: p.string('cpuset-mems'),
-    Devices: [],
+    Devices: devicesFromFlags(p.list('device')),
     DeviceCgroupRules: null,
     DeviceRequests: null,
     MemoryReservation: memoryReservation,
@@ -652,6 +675,7 @@ export function buildContainerConfig(
     CpuPercent: 0,
     IOMaximumIOps: 0,
     IOMaximumBandwidth: 0,
+    ...(mounts.length > 0 ? { Mounts: mounts } : {}),
     MaskedPaths: null,
     ReadonlyPaths: null,
     ...(p.changed('init') ? { Init: p.bool('init') } : {}),

@@ -7,6 +7,7 @@ import { PassThrough, type Readable } from 'node:stream';
 import { InvalidArgumentError } from '../../errdefs/errors.js';
 import type { ContainerService, WaitCondition } from '../../containers/containerService.js';
 import { inspectContainer, summarizeContainer } from '../../containers/presenters.js';
+import { usesVolume } from '../../containers/mountPoints.js';
 import type { ContainerRecord } from '../../containers/types.js';
 import { boolParam, checkFilterKeys, matchLabels, parseFilters } from '../filters.js';
 import { del, get, head, post, put, type Ctx, type Route, COMMON_HEADERS } from '../router.js';
@@ -40,6 +41,7 @@ export type ContainerBackend = Pick<
   | 'changes'
   | 'export'
   | 'prune'
+  | 'networkView'
 > & { execs: Pick<ContainerService['execs'], 'idsFor'>; stats: Pick<ContainerService['stats'], 'sample' | 'stream' | 'top'> };
 
 /** Resolves an image ID to the name the user knows it by, for `ps`. */
@@ -132,6 +134,8 @@ function filterContainers(list: ContainerRecord[], ctx: Ctx): ContainerRecord[] 
   if (labels) out = out.filter((c) => matchLabels(labels, c.Config.Labels));
   const ancestors = f.get('ancestor');
   if (ancestors) out = out.filter((c) => ancestors.some((a) => c.Config.Image === a || c.Image === a || c.Image.startsWith(`sha256:${a}`)));
+  const volumes = f.get('volume');
+  if (volumes) out = out.filter((c) => volumes.some((v) => usesVolume(c, v)));
   const health = f.get('health');
   if (health) {
     for (const h of health) {
@@ -157,14 +161,26 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
     }),
     get('/containers/json', (ctx) => {
       const list = filterContainers(b.list(), ctx);
+      // Containers share a few images: name each (image, configured name) pair once per
+      // request, not once per container (an image lookup is a SQLite read plus a config parse).
+      const names = new Map<string, string>();
+      const nameOf = (c: ContainerRecord): string => {
+        const key = `${c.Image}\n${c.Config.Image ?? ''}`;
+        let n = names.get(key);
+        if (n === undefined) {
+          n = imageName(c.Image, c.Config.Image ?? '');
+          names.set(key, n);
+        }
+        return n;
+      };
       ctx.json(
         200,
-        list.map((c) => summarizeContainer(c, imageName(c.Image, c.Config.Image ?? ''))),
+        list.map((c) => summarizeContainer(c, nameOf(c), b.networkView(c))),
       );
     }),
     get('/containers/:id/json', (ctx) => {
       const c = b.get(ctx.params.id ?? '');
-      ctx.json(200, inspectContainer(c, b.dir(c.Id), b.logPath(c.Id), b.execs.idsFor(c.Id)));
+      ctx.json(200, inspectContainer(c, b.dir(c.Id), b.logPath(c.Id), b.execs.idsFor(c.Id), b.networkView(c)));
     }),
     post('/containers/:id/start', async (ctx) => {
       await b.start(ctx.params.id ?? '');

@@ -34,7 +34,8 @@ function familiar(image: string): string {
 }
 
 function matchImage(values: string[], e: EngineEvent): boolean {
-  const candidates = [e.Actor.Attributes.image ?? '', e.Type === 'image' ? e.Actor.ID : ''].filter((x) => x !== '');
+  // moby: an image event's own name is its `name` attribute (a container event's, `image`).
+  const candidates = [(e.Type === 'image' ? e.Actor.Attributes.name : e.Actor.Attributes.image) ?? '', e.Type === 'image' ? e.Actor.ID : ''].filter((x) => x !== '');
   return values.some((v) =>
     candidates.some((c) => {
       if (c === v || familiar(c) === familiar(v)) return true;

@@ -11,7 +11,7 @@ import { chainIds } from '../../oci/image.js';
 import { checkFilterKeys, matchLabels, parseFilters } from '../filters.js';
 import { post, type Ctx, type Route } from '../router.js';
 
-export type ImagePruneBackend = Pick<ImageStore, 'list' | 'remove'>;
+export type ImagePruneBackend = Pick<ImageStore, 'list' | 'remove' | 'hasChildren'>;
 
 const GO_DURATION = /^([0-9]+(?:\.[0-9]+)?(?:ns|us|µs|ms|s|m|h))+$/;
 const UNIT_MS: Record<string, number> = { ns: 1e-6, us: 1e-3, µs: 1e-3, ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
@@ -52,7 +52,9 @@ export function imagePruneRoutes(
 
     const all = b.list();
     const candidates = all.filter((img: ImageRecord) => {
-      if (danglingOnly && img.tags.length > 0) return false;
+      // moby prunes dangling heads only: an untagged image with children is an intermediate image
+      // (a build's), which goes with its last child (the delete prunes parents).
+      if (danglingOnly && (img.tags.length > 0 || b.hasChildren(img.id))) return false;
       if (containersUsing(img.id).length > 0) return false;
       if (untilMs !== null && Date.parse(img.created) >= untilMs) return false;
       const l = img.config.config?.Labels;

@@ -17,7 +17,7 @@ import { del, get, post, type Ctx, type Route, COMMON_HEADERS } from '../router.
 import { jsonLine } from '../streams.js';
 import type { Readable, Writable } from 'node:stream';
 
-export type ImageBackend = Pick<ImageStore, 'list' | 'resolve' | 'importTar' | 'tag' | 'remove' | 'layerSizes'>;
+export type ImageBackend = Pick<ImageStore, 'list' | 'resolve' | 'importTar' | 'tag' | 'remove' | 'layerSizes' | 'getById' | 'hasChildren'>;
 
 export interface ImageArchiveBackend {
   /**
@@ -75,10 +75,10 @@ function repoDigests(img: ImageRecord): string[] {
   });
 }
 
-function summary(img: ImageRecord, containers: number): Record<string, unknown> {
+export function summary(img: ImageRecord, containers: number): Record<string, unknown> {
   return {
     Id: img.id,
-    ParentId: '',
+    ParentId: img.parent,
     RepoTags: repoTags(img),
     RepoDigests: repoDigests(img),
     Created: Math.floor(Date.parse(img.created) / 1000),
@@ -95,7 +95,7 @@ function inspect(img: ImageRecord): Record<string, unknown> {
     Id: img.id,
     RepoTags: repoTags(img),
     RepoDigests: repoDigests(img),
-    Parent: '',
+    Parent: img.parent,
     Comment: img.config.history?.[img.config.history.length - 1]?.comment ?? '',
     Created: img.created,
     DockerVersion: '',
@@ -132,19 +132,30 @@ function inspect(img: ImageRecord): Record<string, unknown> {
   };
 }
 
-/** Docker's history: one row per history entry, a layer's unpacked size on the entries that made one. */
-function history(img: ImageRecord, sizes: number[]): Record<string, unknown>[] {
+/**
+ * Docker's history: one row per history entry, a layer's unpacked size on the entries that made one;
+ * as moby, the newest rows take the IDs (and tags) of the image and its parents, one per row.
+ */
+function history(img: ImageRecord, sizes: number[], byId: (id: string) => ImageRecord | null): Record<string, unknown>[] {
   const h = img.config.history ?? [];
   let layer = 0;
-  const out = h.map((e, i) => ({
-    Id: i === h.length - 1 ? img.id : '<missing>',
+  const rows = h.map((e) => ({
+    Id: '<missing>',
     Created: e.created ? Math.floor(Date.parse(e.created) / 1000) : 0,
     CreatedBy: e.created_by ?? '',
-    Tags: i === h.length - 1 ? repoTags(img) : null,
+    Tags: null as string[] | null,
     Size: e.empty_layer ? 0 : (sizes[layer++] ?? 0),
     Comment: e.comment ?? '',
   }));
-  return out.reverse();
+  const out = rows.reverse();
+  let cur: ImageRecord | null = img;
+  for (const row of out) {
+    if (!cur) break;
+    row.Id = cur.id;
+    row.Tags = cur === img || cur.tags.length > 0 ? repoTags(cur) : null;
+    cur = cur.parent ? byId(cur.parent) : null;
+  }
+  return out;
 }
 
 export function imageRoutes(
@@ -173,9 +184,14 @@ export function imageRoutes(
     checkFilterKeys(f, ['dangling', 'label', 'before', 'since', 'reference', 'until']);
     let list = b.list();
     const dangling = f.get('dangling');
+    // As moby: an untagged image others were built on is an intermediate image, shown with all=1 only;
+    // dangling ones are untagged with no children.
+    const danglingImg = (i: ImageRecord): boolean => i.tags.length === 0 && !b.hasChildren(i.id);
     if (dangling && dangling.length) {
       const want = dangling[0] === 'true' || dangling[0] === '1';
-      list = list.filter((i) => (i.tags.length === 0) === want);
+      list = list.filter((i) => danglingImg(i) === want);
+    } else if (!boolParam(ctx.query, 'all')) {
+      list = list.filter((i) => i.tags.length > 0 || !b.hasChildren(i.id));
     }
     const labels = f.get('label');
     if (labels) list = list.filter((i) => matchLabels(labels, i.config.config?.Labels));
@@ -252,7 +268,7 @@ export function imageRoutes(
     if (method === 'GET' && action === 'get') return save(ctx, [name]);
     if (method === 'GET' && action === 'history') {
       const img = b.resolve(name);
-      return ctx.json(200, history(img, b.layerSizes(img)));
+      return ctx.json(200, history(img, b.layerSizes(img), (id) => b.getById(id)));
     }
     if (method === 'POST' && action === 'tag') {
       const repo = ctx.query.get('repo') ?? '';

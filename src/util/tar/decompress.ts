@@ -21,7 +21,16 @@ export interface DecompressOptions {
 export interface Decompressed {
   stream: Readable;
   compression: Compression;
+  /**
+   * Settles once the decoder is gone: the helper process (zstd, xz, bzip2) has exited and
+   * been reaped, or at once for in-process decoding. Never rejects. A caller about to end
+   * its thread waits for it, so that no helper outlives its reader unreaped.
+   */
+  done: Promise<void>;
 }
+
+/** Output chunk of the in-process gunzip: fewer, larger chunks cost less per byte downstream. */
+const GUNZIP_CHUNK = 256 * 1024;
 
 const SNIFF_BYTES = 6;
 
@@ -85,8 +94,13 @@ async function peek(stream: Readable, n: number): Promise<{ head: Buffer; ended:
   return { head, ended };
 }
 
-function spawnFilter(tool: string, args: string[], input: Readable, signal: AbortSignal | undefined): Readable {
+function spawnFilter(tool: string, args: string[], input: Readable, signal: AbortSignal | undefined): { stream: Readable; done: Promise<void> } {
   const child = spawn(tool, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+  const done = new Promise<void>((resolve) => {
+    child.once('close', () => resolve());
+    // A tool that never started has nothing to reap.
+    child.once('error', () => resolve());
+  });
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
   const stderr: Buffer[] = [];
   let failed = false;
@@ -133,12 +147,12 @@ function spawnFilter(tool: string, args: string[], input: Readable, signal: Abor
       out.on('close', () => signal.removeEventListener('abort', onAbort));
     }
   }
-  return out;
+  return { stream: out, done };
 }
 
 /** gunzip with errors classified: corrupt or truncated gzip data is the sender's fault. */
 function gunzipStream(input: Readable, signal: AbortSignal | undefined): Readable {
-  const gunzip = createGunzip({ chunkSize: 64 * 1024 });
+  const gunzip = createGunzip({ chunkSize: GUNZIP_CHUNK });
   const out = new PassThrough({ highWaterMark: 1024 * 1024 });
   const fail = (err: Error): void => {
     input.destroy();
@@ -170,18 +184,18 @@ export async function decompressStream(input: Readable, opts: DecompressOptions 
     if (compression !== 'none' && head.length > 0) {
       throw new InvalidArgumentError(`${compression} stream is truncated (${head.length} bytes)`);
     }
-    return { stream: Readable.from(head.length > 0 ? [head] : []), compression: 'none' };
+    return { stream: Readable.from(head.length > 0 ? [head] : []), compression: 'none', done: Promise.resolve() };
   }
   switch (compression) {
     case 'none':
-      return { stream: input, compression };
+      return { stream: input, compression, done: Promise.resolve() };
     case 'gzip':
-      return { stream: gunzipStream(input, opts.signal), compression };
+      return { stream: gunzipStream(input, opts.signal), compression, done: Promise.resolve() };
     case 'zstd':
-      return { stream: spawnFilter('zstd', ['-dcq'], input, opts.signal), compression };
+      return { ...spawnFilter('zstd', ['-dcq'], input, opts.signal), compression };
     case 'xz':
-      return { stream: spawnFilter('xz', ['-dc'], input, opts.signal), compression };
+      return { ...spawnFilter('xz', ['-dc'], input, opts.signal), compression };
     case 'bzip2':
-      return { stream: spawnFilter('bzip2', ['-dc'], input, opts.signal), compression };
+      return { ...spawnFilter('bzip2', ['-dc'], input, opts.signal), compression };
   }
 }

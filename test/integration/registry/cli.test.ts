@@ -79,12 +79,42 @@ describe('berth registry serve (process)', () => {
     }
   });
 
-  it('bad flags are refused with a message: TLS half given, token without users, unreadable htpasswd, bad addr', async () => {
+  it('--acl: tokens grant what the rules allow; an edited ACL file applies without a restart', async () => {
+    const users = join(work, 'acl-users');
+    writeFileSync(users, `ci:${bcrypt.hashSync('secret', 4)}\n`);
+    const acl = join(work, 'rules.acl');
+    writeFileSync(acl, '* ${user}/** pull,push\n');
+    const p = await startRegistryProcess(['--root', join(work, 'acl'), '--htpasswd', users, '--token-issuer', 'berth-cli', '--acl', acl]);
+    const granted = async (scope: string): Promise<unknown> => {
+      const r = await req('GET', `http://${p.host}/token?service=berth-cli&scope=${scope}`, { headers: { Authorization: `Basic ${Buffer.from('ci:secret').toString('base64')}` } });
+      assert.equal(r.status, 200, r.body.toString());
+      return (JSON.parse(Buffer.from(r.json<{ token: string }>().token.split('.')[1] as string, 'base64url').toString()) as { access: unknown }).access;
+    };
+    try {
+      assert.deepEqual(await granted('repository:ci/app:push'), [{ type: 'repository', name: 'ci/app', actions: ['push'] }]);
+      assert.deepEqual(await granted('repository:other/app:pull'), []);
+      writeFileSync(acl, '* ${user}/** pull,push\nci other/** pull\n');
+      await new Promise((r) => setTimeout(r, 1100));
+      assert.deepEqual(await granted('repository:other/app:pull'), [{ type: 'repository', name: 'other/app', actions: ['pull'] }]);
+      assert.match(p.stderr(), /reloaded ACL file/);
+    } finally {
+      await p.stop();
+    }
+  });
+
+  it('bad flags are refused with a message: TLS half given, token without users, unreadable htpasswd, bad addr, bad ACL', async () => {
+    const users = join(work, 'users');
+    writeFileSync(users, `ci:${bcrypt.hashSync('secret', 4)}\n`);
+    const badAcl = join(work, 'bad.acl');
+    writeFileSync(badAcl, '# rules\nci ci/** pull,fly\n');
     const cases: [string[], number, RegExp][] = [
       [['--tls-cert', '/nonexistent'], 125, /--tls-cert and --tls-key go together/],
       [['--token-issuer', 'x'], 125, /--token-issuer needs --htpasswd/],
       [['--htpasswd', join(work, 'missing')], 1, /cannot read htpasswd file/],
       [['--addr', 'nonsense'], 125, /invalid --addr/],
+      [['--acl', badAcl], 125, /--acl needs --htpasswd/],
+      [['--htpasswd', users, '--acl', join(work, 'missing.acl')], 1, /cannot read ACL file/],
+      [['--htpasswd', users, '--acl', badAcl], 1, /bad\.acl:2: unknown action "fly"/],
     ];
     for (const [args, code, msg] of cases) {
       const r = await berth(['registry', 'serve', '--root', join(work, 'bad'), ...args]);

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { get as httpGet } from 'node:http';
 import {
   blobOf,
   errorCode,
@@ -116,6 +117,54 @@ describe('registry conformance (distribution-spec v1.1)', () => {
       const d = await req('GET', `${base}/v2/pull/img/blobs/${l.digest}`, { headers: { Range: `bytes=${l.size}-` } });
       assert.equal(d.status, 416);
       assert.equal(d.headers['content-range'], `bytes */${l.size}`);
+    });
+
+    it('blobs served at once each get their own bytes (multi-MiB, ranges too); a client hanging up mid-blob leaves the others whole', async () => {
+      // Blob GETs share a pool of read buffers: a buffer reused while a socket still holds it would mix
+      // bytes. That only shows when the socket pushes back, so the layers are larger than what loopback
+      // buffers in the kernel, and some clients wait before reading.
+      const big = { layers: [0, 1, 2].map(() => blobOf('application/octet-stream', randomBytes(6 * 1024 * 1024 + 17))) };
+      for (const l of big.layers) {
+        const put = await req('POST', `${base}/v2/pull/big/blobs/uploads/?digest=${l.digest}`, { body: l.data });
+        assert.equal(put.status, 201);
+      }
+      const hangUp = new Promise<number>((resolve, reject) => {
+        const l = big.layers[0]!;
+        const r = httpGet(`${base}/v2/pull/big/blobs/${l.digest}`, (res) => {
+          res.once('data', () => {
+            r.destroy();
+            resolve(res.statusCode ?? 0);
+          });
+        });
+        r.on('error', () => undefined);
+        r.setTimeout(30_000, () => reject(new Error('no data')));
+      });
+      const gets = Array.from({ length: 9 }, async (_, i) => {
+        const l = big.layers[i % 3]!;
+        if (i % 4 === 3) {
+          const start = 2_000_000 + i;
+          const r = await req('GET', `${base}/v2/pull/big/blobs/${l.digest}`, { headers: { Range: `bytes=${start}-${start + 1_500_000}` } });
+          assert.equal(r.status, 206);
+          assert.ok(r.body.equals(l.data.subarray(start, start + 1_500_001)), `range of layer ${i % 3}`);
+          return;
+        }
+        const body = await new Promise<Buffer>((resolve, reject) => {
+          httpGet(`${base}/v2/pull/big/blobs/${l.digest}`, (res) => {
+            assert.equal(res.statusCode, 200);
+            const chunks: Buffer[] = [];
+            res.pause();
+            setTimeout(() => res.resume(), i % 2 === 0 ? 300 : 0);
+            res.on('data', (c: Buffer) => chunks.push(c));
+            res.on('end', () => resolve(Buffer.concat(chunks)));
+            res.on('error', reject);
+          }).on('error', reject);
+        });
+        assert.equal(sha256(body), l.digest, `layer ${i % 3}`);
+      });
+      await Promise.all([hangUp, ...gets]);
+      assert.equal(await hangUp, 200);
+      const after = await req('GET', `${base}/v2/pull/big/blobs/${big.layers[0]!.digest}`);
+      assert.equal(sha256(after.body), big.layers[0]!.digest);
     });
 
     it('unknown blobs, and blobs of another repository, are 404 BLOB_UNKNOWN', async () => {
@@ -520,6 +569,56 @@ describe('registry conformance (distribution-spec v1.1)', () => {
       await req('PUT', `${base}/v2/disc/ref/manifests/${sha256(plain)}`, { body: plain, headers: { 'Content-Type': OCI_MANIFEST } });
       const again = await req('GET', `${base}/v2/disc/ref/referrers/${subject.manifest.digest}?artifactType=application/vnd.example.config`);
       assert.deepEqual(again.json<{ manifests: { digest: string }[] }>().manifests.map((d) => d.digest), [sha256(plain)]);
+    });
+
+    it('referrers page with a Link header when the list is long; the filter survives paging; a bad cursor is 400', async () => {
+      const subject = makeImage({ layers: 1 });
+      await pushImage(base, 'disc/page', subject, 'v1');
+      const empty = blobOf('application/vnd.oci.empty.v1+json', Buffer.from('{}'));
+      await req('POST', `${base}/v2/disc/page/blobs/uploads/?digest=${empty.digest}`, { body: empty.data });
+      const pushed: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const m = Buffer.from(
+          JSON.stringify({
+            schemaVersion: 2,
+            mediaType: OCI_MANIFEST,
+            artifactType: i % 2 === 0 ? 'application/vnd.example.sig' : 'application/vnd.example.sbom',
+            config: { mediaType: 'application/vnd.oci.empty.v1+json', digest: empty.digest, size: 2 },
+            layers: [{ mediaType: 'application/vnd.oci.empty.v1+json', digest: empty.digest, size: 2 }],
+            subject: { mediaType: OCI_MANIFEST, digest: subject.manifest.digest, size: subject.manifest.size },
+            annotations: { i: String(i) },
+          }),
+        );
+        const r = await req('PUT', `${base}/v2/disc/page/manifests/${sha256(m)}`, { body: m, headers: { 'Content-Type': OCI_MANIFEST } });
+        assert.equal(r.status, 201, r.body.toString());
+        pushed.push(sha256(m));
+      }
+      const walk = async (first: string): Promise<{ pages: number; digests: string[] }> => {
+        let next: string | undefined = first;
+        const digests: string[] = [];
+        let pages = 0;
+        while (next !== undefined) {
+          const r = await req('GET', `${base}${next}`);
+          assert.equal(r.status, 200, r.body.toString());
+          pages++;
+          digests.push(...r.json<{ manifests: { digest: string }[] }>().manifests.map((d) => d.digest));
+          const link = r.headers['link'];
+          next = link === undefined ? undefined : /^<([^>]+)>; rel="next"$/.exec(String(link))?.[1];
+          assert.ok(link === undefined || next !== undefined, `malformed Link ${String(link)}`);
+        }
+        return { pages, digests };
+      };
+      const all = await walk(`/v2/disc/page/referrers/${subject.manifest.digest}?n=2`);
+      assert.equal(all.pages, 3);
+      assert.deepEqual(all.digests, [...pushed].sort());
+      const sigs = await walk(`/v2/disc/page/referrers/${subject.manifest.digest}?n=1&artifactType=application/vnd.example.sig`);
+      assert.equal(sigs.pages, 3);
+      assert.deepEqual(sigs.digests, [pushed[0], pushed[2], pushed[4]].sort());
+      const whole = await req('GET', `${base}/v2/disc/page/referrers/${subject.manifest.digest}`);
+      assert.equal(whole.headers['link'], undefined);
+      assert.equal(whole.json<{ manifests: unknown[] }>().manifests.length, 5);
+      expectError(await req('GET', `${base}/v2/disc/page/referrers/${subject.manifest.digest}?last=nope`), 400, 'DIGEST_INVALID');
+      expectError(await req('GET', `${base}/v2/disc/page/referrers/${subject.manifest.digest}?n=x`), 400, 'UNSUPPORTED');
     });
 
     it('referrers of an unknown digest is an empty index (200); a bad digest is 400', async () => {

@@ -264,8 +264,10 @@ export async function pushImage(base: string, repo: string, img: TestImage, tag:
   for (const b of [img.config, ...img.layers]) {
     const start = await req('POST', `${base}/v2/${repo}/blobs/uploads/`, { headers });
     if (start.status !== 202) throw new Error(`POST upload: ${start.status} ${start.body.toString()}`);
-    const loc = start.headers.location as string;
-    const put = await req('PUT', `${base}${loc}${loc.includes('?') ? '&' : '?'}digest=${b.digest}`, {
+    // Location may be absolute (distribution) or a path (berth): resolve it against the base.
+    const loc = new URL(start.headers.location as string, base);
+    loc.searchParams.set('digest', b.digest);
+    const put = await req('PUT', loc.toString(), {
       body: b.data,
       headers: { ...headers, 'Content-Type': 'application/octet-stream' },
     });

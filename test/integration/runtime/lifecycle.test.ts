@@ -9,7 +9,7 @@ import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
-import { RuntimeCreateError } from '../../../src/runtime/conmonRuntime.js';
+import { ConmonRuntime, RuntimeCreateError } from '../../../src/runtime/conmonRuntime.js';
 import { NotFoundError, ConflictError } from '../../../src/errdefs/errors.js';
 import { withNamespace } from '../../../src/runtime/spec.js';
 import { RuntimeHarness, persistFiles, skipReason, sleep, waitFor } from './fixtures.js';
@@ -211,6 +211,70 @@ describe('ConmonRuntime lifecycle (real conmon + runc)', { skip: skipReason }, (
     await assert.rejects(h.create(twin), (e: unknown) => e instanceof RuntimeCreateError && /already exists/.test(e.runtimeMessage));
     assert.equal((await h.runtime.state(c.id))?.status, 'running', 'the live container is untouched');
     await h.runtime.delete(c.id, { force: true });
+  });
+
+  it('start releases the container through runc’s exec fifo: runc then says running, the fifo is gone, output flows', async () => {
+    const c = await h.newContainer('fifo', ['/bin/sh', '-c', 'echo started; sleep 100']);
+    const fifo = join(h.runtime.paths.stateRoot, c.id, 'exec.fifo');
+    await stat(fifo);
+    assert.equal((await h.runtime.state(c.id))?.status, 'created');
+    await h.runtime.start(c.id);
+    await assert.rejects(stat(fifo), /ENOENT/);
+    assert.equal((await h.runtime.state(c.id))?.status, 'running');
+    await waitFor(async () => (await readFile(c.logPath, 'utf8').catch(() => '')).includes('started'), 5000);
+    // A second start is runc's own refusal, as before.
+    await assert.rejects(h.runtime.start(c.id), ConflictError);
+    await h.runtime.delete(c.id, { force: true });
+  });
+
+  it('start of a container whose init was killed after create fails and runs nothing', async () => {
+    const c = await h.newContainer('deadinit', ['/bin/sh', '-c', 'echo ran']);
+    const exited = h.waitExit(c);
+    process.kill(c.created?.pid ?? 0, 'SIGKILL');
+    await assert.rejects(h.runtime.start(c.id), /already dead|stopped|cannot start/);
+    await exited;
+    assert.doesNotMatch(await readFile(c.logPath, 'utf8').catch(() => ''), /ran/);
+    await h.runtime.delete(c.id, { force: true });
+  });
+
+  it('a runtime that did not create the container starts it with runc start (after a daemon restart)', async () => {
+    const c = await h.newContainer('otherrt', ['/bin/sh', '-c', 'exit 4']);
+    const fresh = new ConmonRuntime(h.runtime.paths);
+    const exited = h.waitExit(c);
+    await fresh.start(c.id);
+    assert.equal((await exited).exitCode, 4);
+    await fresh.delete(c.id);
+  });
+
+  it('deleteInBackground: a delete or create of the same id waits for it; settle() waits for all', async () => {
+    const c = await h.newContainer('bgdel', ['/bin/sh', '-c', 'exit 0']);
+    const exited = h.waitExit(c);
+    await h.runtime.start(c.id);
+    await exited;
+    h.runtime.deleteInBackground(c.id);
+    await h.runtime.delete(c.id); // joins the one under way
+    assert.equal(await h.runtime.state(c.id), null);
+    assert.deepEqual(await h.cgroupDirs(c), []);
+    const d = await h.newContainer('bgdel2', ['/bin/sh', '-c', 'exit 0']);
+    const exited2 = h.waitExit(d);
+    await h.runtime.start(d.id);
+    await exited2;
+    h.runtime.deleteInBackground(d.id);
+    await h.runtime.settle();
+    assert.equal(h.runtime.known(d.id), false);
+  });
+
+  it('removeOrphans deletes runc state the engine no longer knows and keeps the rest', async () => {
+    const keep = await h.newContainer('orph-keep', ['sleep', '100']);
+    const gone = await h.newContainer('orph-gone', ['/bin/sh', '-c', 'exit 0']);
+    const exited = h.waitExit(gone);
+    await h.runtime.start(gone.id);
+    await exited;
+    const removed = await h.runtime.removeOrphans((id) => id !== gone.id);
+    assert.deepEqual(removed, [gone.id]);
+    assert.equal(await h.runtime.state(gone.id), null);
+    assert.equal((await h.runtime.state(keep.id))?.status, 'created');
+    await h.runtime.delete(keep.id, { force: true });
   });
 
   it('an aborted create rejects and leaves no container', async () => {

@@ -89,7 +89,7 @@ export class ContainerApi {
       headers['Content-Length'] = String(payload.length);
     }
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.request({ socketPath: this.client.host.socketPath, method, path: full, headers, agent: false });
+      const req = this.client.openRequest({ method, path: full, headers, agent: false });
       req.on('response', resolve);
       req.on('error', reject);
       if (opts.signal) {
@@ -137,8 +137,7 @@ export class ContainerApi {
     const full = await this.path(`/exec/${goPathEscape(execId)}/start`);
     const payload = Buffer.from(goJSON({ Detach: false, ...opts }));
     return new Promise((resolve, reject) => {
-      const req = http.request({
-        socketPath: this.client.host.socketPath,
+      const req = this.client.openRequest({
         method: 'POST',
         path: full,
         headers: this.headers({

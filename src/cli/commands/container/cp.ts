@@ -11,6 +11,7 @@ import { lstat, mkdtemp, readdir, readlink, rename, rm, stat } from 'node:fs/pro
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { applyLayer } from '../../../archive/applyLayer.js';
+import { readCapabilities } from '../../../archive/capabilityXattrs.js';
 import { TarWriter } from '../../../util/tar/writer.js';
 import type { CommandSpec, ParsedArgs } from '../../command.js';
 import type { CliContext } from '../../context.js';
@@ -39,12 +40,23 @@ function splitCpArg(arg: string): { container: string; path: string } {
   return { container: arg.slice(0, i), path: arg.slice(i + 1) };
 }
 
-/** Tar of a local path; entries named under `name` ('.' for the contents of a directory). */
+/**
+ * Tar of a local path; entries named under `name` ('.' for the contents of a directory). Files
+ * carry their `security.capability` xattr, as the docker CLI's archives do.
+ */
 function localTar(src: string, name: string, follow: boolean): Readable {
   const writer = new TarWriter();
+  let caps: ReadonlyMap<string, Buffer> = new Map();
   const add = async (p: string, n: string, top: boolean): Promise<void> => {
     const st: Stats = top && follow ? await stat(p) : await lstat(p);
-    const base = { mode: st.mode & 0o7777, uid: st.uid, gid: st.gid, mtimeNs: BigInt(Math.floor(st.mtimeMs)) * 1_000_000n };
+    const cap = caps.get(p);
+    const base = {
+      mode: st.mode & 0o7777,
+      uid: st.uid,
+      gid: st.gid,
+      mtimeNs: BigInt(Math.floor(st.mtimeMs)) * 1_000_000n,
+      ...(cap !== undefined ? { xattrs: new Map([['security.capability', cap]]) } : {}),
+    };
     if (st.isDirectory()) {
       await writer.add({ name: n, type: 'directory', ...base });
       for (const e of (await readdir(p)).sort()) await add(join(p, e), `${n}/${e}`, false);
@@ -53,6 +65,7 @@ function localTar(src: string, name: string, follow: boolean): Readable {
   };
   void (async () => {
     try {
+      caps = await readCapabilities(src);
       await add(src, name, true);
       await writer.finish();
     } catch (e) {

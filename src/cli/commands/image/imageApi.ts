@@ -99,7 +99,7 @@ export class ImageApi {
       headers['Content-Length'] = String(payload.length);
     }
     const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-      const req = http.request({ socketPath: this.client.host.socketPath, method, path: full, headers, agent: false });
+      const req = this.client.openRequest({ method, path: full, headers, agent: false });
       req.on('response', resolve);
       req.on('error', (e: NodeJS.ErrnoException) => reject(this.connectError(e)));
       if (opts.body) {

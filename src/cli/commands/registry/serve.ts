@@ -18,7 +18,8 @@ export const spec: CommandSpec = {
   flags: [
     { name: 'addr', type: 'string', usage: 'Address to listen on (HOST:PORT; port 0 picks a free one)', default: '127.0.0.1:5000' },
     { name: 'root', type: 'string', usage: 'Directory for the registry\'s blobs and metadata', default: DEFAULT_REGISTRY_ROOT },
-    { name: 'htpasswd', type: 'string', usage: 'htpasswd file (bcrypt) of users allowed to log in' },
+    { name: 'htpasswd', type: 'string', usage: 'htpasswd file (bcrypt) of users allowed to log in (re-read when it changes)' },
+    { name: 'acl', type: 'string', usage: 'Access list: which user may pull/push/delete which repositories (re-read when it changes; needs --htpasswd)' },
     { name: 'token-issuer', type: 'string', usage: 'Issue bearer tokens from /token under this issuer/service name (needs --htpasswd)' },
     { name: 'token-realm', type: 'string', usage: 'Token endpoint URL announced to clients (default: <scheme>://<Host>/token)' },
     { name: 'anonymous-pull', type: 'bool', usage: 'Allow pulls without logging in (pushes still need a login)' },
@@ -70,21 +71,30 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
   const issuer = p.string('token-issuer');
   const htpasswdPath = p.string('htpasswd');
   if (issuer !== '' && htpasswdPath === '') throw new StatusError('--token-issuer needs --htpasswd (the users tokens are issued to)', 125);
+  const aclPath = p.string('acl');
+  if (aclPath !== '' && htpasswdPath === '') throw new StatusError('--acl needs --htpasswd (the users it names)', 125);
 
   const { mkdir } = await import('node:fs/promises');
   await mkdir(root, { recursive: true });
-  const [{ RegistryServer }, { Htpasswd }, { loadOrCreateKey }] = await Promise.all([
+  const [{ RegistryServer }, { Htpasswd }, { Acl }, { ReloadingFile }, { loadOrCreateKey }, { AUTH_FILE_RECHECK_MS }] = await Promise.all([
     import('../../../registry/server.js'),
     import('../../../registry/htpasswd.js'),
+    import('../../../registry/acl.js'),
+    import('../../../registry/reloadingFile.js'),
     import('../../../registry/token.js'),
+    import('../../../registry/limits.js'),
   ]);
   type Opts = Parameters<typeof RegistryServer.open>[0];
   const opts: Opts = { root, readOnly: p.bool('read-only') };
+  const log = (line: string): void => ctx.err(`${line}\n`);
+  const reload = (what: string): { what: string; checkMs: number; log: typeof log } => ({ what, checkMs: AUTH_FILE_RECHECK_MS, log });
+  const fatal = (e: unknown): never => {
+    throw new StatusError((e as Error).message, 1);
+  };
   if (htpasswdPath !== '') {
-    const htpasswd = await Htpasswd.load(htpasswdPath).catch((e: unknown) => {
-      throw new StatusError((e as Error).message, 1);
-    });
+    const htpasswd = await ReloadingFile.load(htpasswdPath, (text, src) => Htpasswd.parse(text, src), reload('htpasswd file')).catch(fatal);
     const auth: NonNullable<Opts['auth']> = { htpasswd, anonymousPull: p.bool('anonymous-pull') };
+    if (aclPath !== '') auth.acl = await ReloadingFile.load(aclPath, (text, src) => Acl.parse(text, src), reload('ACL file')).catch(fatal);
     if (issuer !== '') {
       auth.token = { issuer, key: await loadOrCreateKey(join(root, 'token.key')) };
       if (p.string('token-realm') !== '') auth.token.realm = p.string('token-realm');
@@ -103,7 +113,7 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
         : undefined;
     opts.proxy = (registry) => new PullThrough(registry, remote, creds);
   }
-  opts.log = (line) => ctx.err(`${line}\n`);
+  opts.log = log;
 
   const server = await RegistryServer.open(opts);
   let address;

@@ -1,0 +1,223 @@
+/**
+ * bench/network: what networking costs, side by side in one run, against one berthd (its own
+ * data-root, bridge and subnets, from the test fixture; everything removed at the end):
+ *  - container start: `run --rm busybox true` on the default bridge vs `--network none`, through
+ *    the berth CLI and the docker CLI, interleaved round by round (the first row rotating);
+ *  - container-to-container TCP throughput: a fixed byte count through busybox `nc`, over the
+ *    default bridge vs the same pair on the host's loopback (`--network host`), interleaved.
+ * Writes its section of bench/RESULTS.md between `<!-- network:begin/end -->`; the hand-written
+ * analysis between `<!-- network-analysis:begin/end -->` is kept across runs.
+ * Usage: node --import tsx bench/network.ts [-n ROUNDS] [-w WARMUP] [--tput-rounds N] [--mib N] [--out FILE]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, release, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { randomInt } from 'node:crypto';
+import { REPO, startDaemon, type TestDaemon } from '../test/fixtures/testDaemon.js';
+
+const args = process.argv.slice(2);
+function flag(name: string, def: number): number {
+  const i = args.indexOf(name);
+  return i >= 0 ? Number(args[i + 1]) : def;
+}
+const N = flag('-n', 20);
+const WARM = flag('-w', 3);
+const TPUT_ROUNDS = flag('--tput-rounds', 5);
+const MIB = flag('--mib', 1024);
+const GAP_MS = flag('--gap-ms', 1000);
+const outIdx = args.indexOf('--out');
+const OUT = outIdx >= 0 ? (args[outIdx + 1] as string) : join(REPO, 'bench', 'RESULTS.md');
+
+const BEGIN = '<!-- network:begin -->';
+const END = '<!-- network:end -->';
+const A_BEGIN = '<!-- network-analysis:begin -->';
+const A_END = '<!-- network-analysis:end -->';
+const TITLE = '## Networking';
+
+interface Row {
+  label: string;
+  run: (d: TestDaemon) => Promise<{ code: number; stderr: string }>;
+}
+
+const ROWS: Row[] = [
+  { label: 'berth run --rm busybox true (default bridge)', run: (d) => d.berth(['run', '--rm', 'busybox', 'true']) },
+  { label: 'berth run --rm --network none busybox true', run: (d) => d.berth(['run', '--rm', '--network', 'none', 'busybox', 'true']) },
+  { label: 'docker run --rm busybox true → berthd (default bridge)', run: (d) => d.docker(['run', '--rm', 'busybox', 'true']) },
+  { label: 'docker run --rm --network none busybox true → berthd', run: (d) => d.docker(['run', '--rm', '--network', 'none', 'busybox', 'true']) },
+];
+
+function quantile(xs: number[], q: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  if (s.length === 0) return NaN;
+  return s[Math.min(s.length - 1, Math.max(0, Math.ceil(q * s.length) - 1))] as number;
+}
+const median = (xs: number[]): number => quantile(xs, 0.5);
+const f1 = (x: number): string => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
+
+async function timed(fn: () => Promise<{ code: number; stderr: string }>): Promise<number> {
+  const t = process.hrtime.bigint();
+  const r = await fn();
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.code !== 0) throw new Error(`run failed (${r.code}): ${r.stderr}`);
+  return ms;
+}
+
+/** MB/s of MIB MiB from `client` to host:port, timed inside the client (from /proc/uptime, 10 ms steps). */
+async function transfer(d: TestDaemon, client: string, host: string, port: number): Promise<number> {
+  const script = `s=$(cut -d' ' -f1 /proc/uptime); dd if=/dev/zero bs=1048576 count=${MIB} 2>/dev/null | nc ${host} ${port}; e=$(cut -d' ' -f1 /proc/uptime); echo $s $e`;
+  const r = await d.berth(['exec', client, 'sh', '-c', script], { timeoutMs: 300_000 });
+  if (r.code !== 0) throw new Error(`transfer failed: ${r.stderr}`);
+  const [s, e] = r.stdout.trim().split(/\s+/).map(Number) as [number, number];
+  const secs = Math.max(0.01, e - s);
+  return (MIB * 1.048576) / secs;
+}
+
+async function main(): Promise<void> {
+  if (process.getuid?.() !== 0) throw new Error('bench/network.ts must run as root');
+  // Debug logs carry the network module's own timings (set-up on the start path, CNI ADD, teardown).
+  const d = await startDaemon(['--log-level', 'debug']);
+  const started = new Date();
+  const load0 = loadavg();
+  const times = new Map<string, number[]>(ROWS.map((r) => [r.label, []]));
+  const tput = { bridge: [] as number[], loopback: [] as number[] };
+  try {
+    await d.importBusybox();
+    for (let round = -WARM; round < N; round++) {
+      const order = ROWS.map((_, i) => ROWS[(i + Math.max(0, round)) % ROWS.length] as Row);
+      for (const row of order) {
+        const ms = await timed(() => row.run(d));
+        if (round >= 0) times.get(row.label)?.push(ms);
+        // Let the previous run's background teardown finish, so it does not land in the next sample.
+        await new Promise((r) => setTimeout(r, GAP_MS));
+      }
+      process.stderr.write(`start round ${round + 1}/${N}\r`);
+    }
+    // Throughput: a persistent discarding server, a long-lived client, each pair on its network.
+    const port = randomInt(20000, 60000);
+    const serve = ['nc', '-ll', '-p', String(port), '-e', 'sh', '-c', 'cat >/dev/null'];
+    const okRun = async (a: string[]): Promise<void> => {
+      const r = await d.berth(a);
+      if (r.code !== 0) throw new Error(`${a.join(' ')}: ${r.stderr}`);
+    };
+    await okRun(['run', '-d', '--name', 'srv-bridge', 'busybox', ...serve]);
+    await okRun(['run', '-d', '--name', 'cli-bridge', 'busybox', 'sleep', '100000']);
+    await okRun(['run', '-d', '--name', 'srv-host', '--network', 'host', 'busybox', ...serve]);
+    await okRun(['run', '-d', '--name', 'cli-host', '--network', 'host', 'busybox', 'sleep', '100000']);
+    const srvIp = (await d.berth(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'srv-bridge'])).stdout.trim();
+    await new Promise((r) => setTimeout(r, 500));
+    await transfer(d, 'cli-bridge', srvIp, port);
+    await transfer(d, 'cli-host', '127.0.0.1', port);
+    for (let i = 0; i < TPUT_ROUNDS; i++) {
+      const first = i % 2 === 0;
+      if (first) tput.bridge.push(await transfer(d, 'cli-bridge', srvIp, port));
+      tput.loopback.push(await transfer(d, 'cli-host', '127.0.0.1', port));
+      if (!first) tput.bridge.push(await transfer(d, 'cli-bridge', srvIp, port));
+      process.stderr.write(`throughput round ${i + 1}/${TPUT_ROUNDS}\r`);
+    }
+  } finally {
+    await d.cleanup();
+  }
+  const phases = { setUp: [] as number[], waited: [] as number[], add: [] as number[], teardown: [] as number[] };
+  for (const line of d.log.split('\n')) {
+    if (!line.includes('"network: ')) continue;
+    try {
+      const j = JSON.parse(line) as { msg: string; ms?: number; setUpMs?: number; waitedMs?: number };
+      if (j.msg === 'network: ready') {
+        phases.setUp.push(j.setUpMs ?? NaN);
+        phases.waited.push(j.waitedMs ?? NaN);
+      } else if (j.msg === 'network: CNI ADD done') phases.add.push(j.ms ?? NaN);
+      else if (j.msg === 'network: torn down') phases.teardown.push(j.ms ?? NaN);
+    } catch {
+      // not a log line of ours
+    }
+  }
+  const load1 = loadavg();
+  const L: string[] = [TITLE, BEGIN, ''];
+  L.push(
+    `Generated by \`bench/network.sh\` (\`bench/network.ts\`) on ${started.toISOString().replace('T', ' ').slice(0, 19)} UTC. The tables are rewritten by every run;`,
+    'the **Analysis** at the end is written by hand and kept across runs (check it still matches).',
+    '',
+    '| | |',
+    '|---|---|',
+    `| CPU | ${cpus()[0]?.model ?? 'n/a'}, ${cpus().length} CPUs |`,
+    `| memory | ${(totalmem() / 2 ** 30).toFixed(0)} GiB |`,
+    `| kernel | ${release()} |`,
+    `| CNI plugins | ${spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'containernetworking-plugins'], { encoding: 'utf8' }).stdout || 'n/a'} |`,
+    `| load average | before ${load0.map((x) => x.toFixed(2)).join(' ')}; after ${load1.map((x) => x.toFixed(2)).join(' ')} |`,
+    `| samples | start: n = ${N} per row after ${WARM} warm-up rounds, rows interleaved round by round, ${GAP_MS} ms pause after each; throughput: ${TPUT_ROUNDS} rounds of ${MIB} MiB each way, alternating which goes first |`,
+    '',
+    '### Container start: wall time of the whole CLI process (ms)',
+    '',
+    '| what | median | p90 | min | max | n |',
+    '|---|---:|---:|---:|---:|---:|',
+  );
+  for (const r of ROWS) {
+    const xs = times.get(r.label) ?? [];
+    L.push(`| ${r.label} | **${f1(median(xs))}** | ${f1(quantile(xs, 0.9))} | ${f1(Math.min(...xs))} | ${f1(Math.max(...xs))} | ${xs.length} |`);
+  }
+  const paired = (a: string, b: string): number[] => {
+    const xa = times.get(a) ?? [];
+    const xb = times.get(b) ?? [];
+    return xa.map((x, i) => x - (xb[i] ?? NaN)).filter(Number.isFinite);
+  };
+  const dBerth = paired(ROWS[0]?.label ?? '', ROWS[1]?.label ?? '');
+  const dDocker = paired(ROWS[2]?.label ?? '', ROWS[3]?.label ?? '');
+  L.push(
+    '',
+    '**Bridge cost per start** (bridge minus none, paired by round; target < 50 ms):',
+    '',
+    '| client | median of paired differences | difference of medians |',
+    '|---|---:|---:|',
+    `| berth | **${f1(median(dBerth))} ms** | ${f1(median(times.get(ROWS[0]?.label ?? '') ?? []) - median(times.get(ROWS[1]?.label ?? '') ?? []))} ms |`,
+    `| docker | **${f1(median(dDocker))} ms** | ${f1(median(times.get(ROWS[2]?.label ?? '') ?? []) - median(times.get(ROWS[3]?.label ?? '') ?? []))} ms |`,
+    '',
+    "**Inside berthd** (its debug log, every bridged start of the run): what the network module adds to a start's path, and what it does beside it:",
+    '',
+    '| phase | median ms | p90 ms | n | on the start path? |',
+    '|---|---:|---:|---:|---|',
+    `| set-up: hold ports, take a netns made ahead, record the sandbox | **${f1(median(phases.setUp))}** | ${f1(quantile(phases.setUp, 0.9))} | ${phases.setUp.length} | yes |`,
+    `| wait for the CNI ADD after \`runc create\` returned | **${f1(median(phases.waited))}** | ${f1(quantile(phases.waited, 0.9))} | ${phases.waited.length} | yes |`,
+    `| CNI ADD (bridge + host-local), run while runc creates the container | ${f1(median(phases.add))} | ${f1(quantile(phases.add, 0.9))} | ${phases.add.length} | no (overlapped) |`,
+    `| teardown after exit: CNI DEL, unmount the netns | ${f1(median(phases.teardown))} | ${f1(quantile(phases.teardown, 0.9))} | ${phases.teardown.length} | no (background) |`,
+    '',
+    `### Container-to-container TCP throughput (${MIB} MiB through busybox nc, MB/s)`,
+    '',
+    '| path | median | min | max | n |',
+    '|---|---:|---:|---:|---:|',
+    `| default bridge (veth → bridge → veth) | **${f1(median(tput.bridge))}** | ${f1(Math.min(...tput.bridge))} | ${f1(Math.max(...tput.bridge))} | ${tput.bridge.length} |`,
+    `| host loopback (both --network host) | **${f1(median(tput.loopback))}** | ${f1(Math.min(...tput.loopback))} | ${f1(Math.max(...tput.loopback))} | ${tput.loopback.length} |`,
+    '',
+    `Loopback / bridge = **${(median(tput.loopback) / median(tput.bridge)).toFixed(2)}×** (target ≤ 1.5×).`,
+    '',
+  );
+  let old = '';
+  try {
+    old = readFileSync(OUT, 'utf8');
+  } catch {
+    old = '';
+  }
+  const ai = old.indexOf(A_BEGIN);
+  const aj = old.indexOf(A_END, ai);
+  const analysis = ai >= 0 && aj > ai ? old.slice(ai + A_BEGIN.length, aj).trim() : '_Not written yet._';
+  L.push('### Analysis', '', A_BEGIN, analysis, A_END, '', END);
+  const section = L.join('\n');
+  const b = old.indexOf(BEGIN);
+  const e = old.indexOf(END, b);
+  let text: string;
+  if (b >= 0 && e > b) {
+    const head = old.lastIndexOf(TITLE, b);
+    const from = head >= 0 && old.slice(head, b).trim() === TITLE ? head : b;
+    text = old.slice(0, from) + section + old.slice(e + END.length);
+  } else {
+    text = `${old.replace(/\n*$/, '')}\n\n${section}\n`;
+  }
+  writeFileSync(OUT, text);
+  process.stderr.write(`\nwrote ${OUT}\n`);
+  process.stdout.write(`${section}\n`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,9 @@
+{
+  "targets": [
+    {
+      "target_name": "engine",
+      "sources": ["engine.c"],
+      "cflags": ["-Wall", "-Wextra", "-O2"]
+    }
+  ]
+}

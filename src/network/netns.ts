@@ -1,0 +1,94 @@
+/**
+ * network/netns: persistent network namespaces, one per container, as
+ * bind-mounted nsfs files under `<exec-root>/netns/` (never a global `ip
+ * netns` name). Made with util-linux `unshare --net=FILE`, which also brings
+ * loopback up in the same exec; removed by unmounting the file (the kernel
+ * then destroys the namespace and the veths inside it). One namespace is
+ * kept made ahead (`spare-<hex>`), so a container start takes a ready one
+ * instead of waiting for two process spawns; it becomes that container's and
+ * is never handed out again.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { isMounted, unmount } from '../util/mount.js';
+import { run } from '../util/process.js';
+
+const SPARES = 1;
+
+export class NetnsManager {
+  private readonly spares: string[] = [];
+  private filling: Promise<void> | null = null;
+  private closed = false;
+
+  constructor(readonly dir: string) {}
+
+  async init(): Promise<void> {
+    await mkdir(this.dir, { recursive: true, mode: 0o700 });
+  }
+
+  /** A new namespace with `lo` up, bound at `path`. */
+  private async make(path: string): Promise<string> {
+    // unshare bind-mounts the namespace onto an existing file.
+    await writeFile(path, '', { mode: 0o400 });
+    try {
+      await run('unshare', [`--net=${path}`, 'ip', 'link', 'set', 'lo', 'up']);
+    } catch (e) {
+      await unmount(path).catch(() => undefined);
+      await rm(path, { force: true });
+      throw e;
+    }
+    return path;
+  }
+
+  /** A fresh namespace for one container: a spare made ahead if there is one, else made now. */
+  async take(): Promise<string> {
+    const p = this.spares.shift();
+    this.refill();
+    if (p !== undefined) return p;
+    return this.make(join(this.dir, `ns-${randomBytes(8).toString('hex')}`));
+  }
+
+  /** Makes spares in the background, one at a time. */
+  refill(): void {
+    if (this.filling || this.closed) return;
+    this.filling = (async () => {
+      while (!this.closed && this.spares.length < SPARES) {
+        const p = await this.make(join(this.dir, `spare-${randomBytes(8).toString('hex')}`)).catch(() => null);
+        if (p === null) break;
+        if (this.closed) await this.remove(p).catch(() => undefined);
+        else this.spares.push(p);
+      }
+    })().finally(() => {
+      this.filling = null;
+    });
+  }
+
+  /** Unmounts and deletes a namespace file (the namespace goes with its last user). */
+  async remove(path: string): Promise<void> {
+    await unmount(path);
+    await rm(path, { force: true });
+  }
+
+  /** Paths of every namespace file here (in use, spare, or left half-made by a crash). */
+  async list(): Promise<string[]> {
+    return (await readdir(this.dir).catch(() => [] as string[])).map((n) => join(this.dir, n));
+  }
+
+  /** Whether `path` is a spare this manager holds. */
+  isSpare(path: string): boolean {
+    return this.spares.includes(path);
+  }
+
+  /** Daemon stop: no spare outlives it. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.filling;
+    for (const p of this.spares.splice(0)) await this.remove(p).catch(() => undefined);
+  }
+
+  /** Whether a namespace is still bound at `path`. */
+  mounted(path: string): Promise<boolean> {
+    return isMounted(path);
+  }
+}
