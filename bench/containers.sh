@@ -7,8 +7,8 @@
 # Writes its section of bench/RESULTS.md (between <!-- containers:begin/end -->, through
 # bench/containers-report.ts). Everything it creates lives under one mktemp dir, removed at exit
 # with every daemon and container it started (daemons stopped by PID), even on failure or Ctrl-C.
-# Usage: bench/containers.sh [-n ROUNDS] [--count N] [--ps-count N] [--ps-runs N] [--stats-runs N]
-#                            [--running N] [--nice N] [--quiet-wait SECONDS] [--out FILE]
+# Usage: bench/containers.sh [-n ROUNDS] [--count N] [--api-count N] [--ps-count N] [--ps-runs N]
+#                            [--stats-runs N] [--running N] [--nice N] [--quiet-wait SECONDS] [--out FILE]
 #                            [--install-peers] [--no-dockerd] [--no-profile] [--no-build] [--keep]
 set -euo pipefail
 
@@ -19,6 +19,7 @@ PS_COUNT=1000
 PS_RUNS=20
 STATS_RUNS=10
 RUNNING=100
+API_COUNT=20
 NICE=-10
 QUIET_WAIT=120
 OUT=$ROOT/bench/RESULTS.md
@@ -36,6 +37,7 @@ while [ $# -gt 0 ]; do
     --ps-runs) PS_RUNS=${2:?}; shift ;;
     --stats-runs) STATS_RUNS=${2:?}; shift ;;
     --running) RUNNING=${2:?}; shift ;;
+    --api-count) API_COUNT=${2:?}; shift ;;
     --nice) NICE=${2:?}; shift ;;
     --quiet-wait) QUIET_WAIT=${2:?}; shift ;;
     --out) OUT=${2:?}; shift ;;
@@ -114,6 +116,7 @@ fi
   printf 'build\t%s\n' "$BUILD_NOTE"
   printf 'rounds\t%s\n' "$ROUNDS"
   printf 'count\t%s\n' "$COUNT"
+  printf 'api_count\t%s\n' "$API_COUNT"
   printf 'ps_count\t%s\n' "$PS_COUNT"
   printf 'running\t%s\n' "$RUNNING"
   printf 'command\t%s\n' "bench/containers.sh ${ORIG_ARGS[*]}"
@@ -189,6 +192,44 @@ for ((r = 0; r < ROUNDS; r++)); do
   done
 done
 
+# The same loop through the Engine API alone (curl: a few ms a call instead of a CLI process),
+# API_COUNT containers a round: the daemons' own share, without the client both pay alike.
+lifecycle_api() { # lifecycle_api DAEMON ROUND COUNT
+  local d=$1 r=$2 n=$3 i name sock t0
+  sock=$(sock_of "$d")
+  t0=$(now_us)
+  for ((i = 0; i < n; i++)); do
+    name=$TAG-api-$r-$i
+    timeit "lcapi_${d}_create" curl -fsS -o /dev/null --unix-socket "$sock" -H 'Content-Type: application/json' \
+      -d '{"Image":"busybox","Cmd":["sh","-c","trap \"exit 0\" TERM; sleep 1000 & wait"],"HostConfig":{"NetworkMode":"none"}}' \
+      "http://x/containers/create?name=$name"
+    timeit "lcapi_${d}_start" curl -fsS -o /dev/null --unix-socket "$sock" -X POST "http://x/containers/$name/start"
+    timeit "lcapi_${d}_stop" curl -fsS -o /dev/null --unix-socket "$sock" -X POST "http://x/containers/$name/stop"
+    timeit "lcapi_${d}_rm" curl -fsS -o /dev/null --unix-socket "$sock" -X DELETE "http://x/containers/$name"
+  done
+  printf '%s\t%s\t%s\t%s\n' "$d" "$r" "$(( $(now_us) - t0 ))" "$(load1)" >>"$RAW/lifecycle_api.tsv"
+}
+for ((r = 0; r < ROUNDS; r++)); do
+  order=("${DAEMONS[@]}")
+  [ $((r % 2)) = 1 ] && [ ${#order[@]} = 2 ] && order=("${order[1]}" "${order[0]}")
+  for d in "${order[@]}"; do
+    log "lifecycle through the API, round $((r + 1))/$ROUNDS: $API_COUNT containers on $d"
+    lifecycle_api "$d" "$r" "$API_COUNT"
+  done
+done
+
+# What every docker CLI call costs whichever daemon answers (process start-up, _ping, one GET),
+# and one runc start-up: the floor under each lifecycle step.
+FLOOR_CASES=()
+declare -A FLOOR_CMD=()
+for d in "${DAEMONS[@]}"; do
+  FLOOR_CASES+=("floor_version_$d")
+  FLOOR_CMD[floor_version_$d]="dk $d version"
+done
+FLOOR_CASES+=(floor_runc)
+FLOOR_CMD[floor_runc]="runc --version"
+log "floor: docker version and runc --version, 20 rounds"
+
 # ---------------------------------------------------------------- 2. ps -a with PS_COUNT containers
 log "ps: creating $PS_COUNT containers on each daemon"
 for d in "${DAEMONS[@]}"; do
@@ -223,6 +264,7 @@ interleave() { # interleave RUNS ARRAY_NAME CMD_ARRAY_NAME
     load1 >>"$RAW/load.txt"
   done
 }
+interleave 20 FLOOR_CASES FLOOR_CMD
 for c in "${PS_CASES[@]}"; do eval "${PS_CMD[$c]}" >/dev/null 2>&1 || true; done   # warm-up
 log "ps: $PS_RUNS rounds"
 interleave "$PS_RUNS" PS_CASES PS_CMD

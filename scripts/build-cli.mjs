@@ -1,4 +1,4 @@
-// Bundles the berth CLI with esbuild (decisions B34) into dist/bundle/cli/: berth.js (cli/main and
+// Bundles the berth CLI with esbuild (decisions B55) into dist/bundle/cli/: berth.js (cli/main and
 // what every command needs), one file per command under commands/<noun>/<verb>.js — the paths
 // main.ts import()s at run time, so a command is still loaded only when it runs — and the code
 // shared between commands as chunk-*.js. commander (every command parses its flags with it) is

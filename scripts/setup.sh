@@ -36,11 +36,22 @@ if [ ! -f native/peercred/build/Release/peercred.node ] || [ native/peercred/pee
   bash native/peercred/build.sh
 fi
 
+# mount(2)/umount2(2) and malloc_trim(3) for berthd: a second small addon, built the same way
+# (docs/decisions.md B53). Without it berthd runs mount(8)/umount(8) and trims nothing.
+if [ ! -f native/engine/build/Release/engine.node ] || [ native/engine/engine.c -nt native/engine/build/Release/engine.node ]; then
+  echo "setup: building native/engine (node-gyp)"
+  bash native/engine/build.sh
+fi
+
 # The group whose members may use the API socket (berthd --group, default berth): root:berth 0660.
 getent group berth >/dev/null || { echo "setup: creating group berth"; groupadd --system berth; }
 
 echo "setup: building (tsc)"
 npx tsc -p tsconfig.json
+# The CLI as one esbuild bundle plus a file per command (docs/decisions.md B55); bin/berth uses it
+# while it is newer than tsc's output.
+echo "setup: bundling the CLI (esbuild)"
+node scripts/build-cli.mjs
 
 for b in berth berthd; do
   ln -sf "$PWD/bin/$b" "/usr/local/bin/$b"

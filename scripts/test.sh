@@ -16,4 +16,4 @@ echo "== tests: $(echo "$unit" | wc -w) unit files, $(echo "$integration" | wc -
 # Unit and integration files in one run, so the runner prints one summary. Integration files
 # each start their own berthd, so they may run side by side.
 # shellcheck disable=SC2086
-node --import tsx --test --test-concurrency=2 --test-timeout=300000 $unit $integration
+node --import tsx --test --test-concurrency=2 --test-timeout=600000 $unit $integration

@@ -1,5 +1,5 @@
 /*
- * native/engine: the few calls berthd needs that Node lacks (decisions B33).
+ * native/engine: the few calls berthd needs that Node lacks (decisions B53).
  *
  * mount(2) and umount2(2), so a container start and exit need no
  * mount(8)/umount(8) process (each is a fork of the ~80 MB daemon, an exec and
@@ -40,6 +40,7 @@ typedef struct {
   int op; /* OP_MOUNT, OP_UMOUNT: umount2(target, flags), OP_TRIM: malloc_trim(0) */
   /* output */
   int err;
+  int trimmed; /* OP_TRIM: malloc_trim's result */
   napi_deferred deferred;
   napi_async_work work;
 } job_t;
@@ -69,7 +70,7 @@ static void execute(napi_env env, void *data) {
   job_t *j = data;
   if (j->op == OP_TRIM) {
     j->err = 0;
-    j->flags = (unsigned long)malloc_trim(0);
+    j->trimmed = malloc_trim(0);
   } else if (j->op == OP_UMOUNT) {
     j->err = umount2(j->target, (int)j->flags) == 0 ? 0 : errno;
   } else if (j->cwd == NULL) {
@@ -88,7 +89,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   if (status != napi_ok && j->err == 0) j->err = ECANCELED;
   if (j->err == 0) {
     napi_value v;
-    if (j->op == OP_TRIM) napi_get_boolean(env, j->flags != 0, &v);
+    if (j->op == OP_TRIM) napi_get_boolean(env, j->trimmed != 0, &v);
     else napi_get_undefined(env, &v);
     napi_resolve_deferred(env, j->deferred, v);
   } else {

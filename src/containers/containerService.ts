@@ -435,13 +435,16 @@ export class ContainerService {
 
   // ---- exit handling and restart policies --------------------------------
 
-  private async handleExit(id: string, info: ExitInfo): Promise<void> {
+  /** `ofRunStartedAt`: the exit belongs to the run that started then (recovery); a later run ignores it. */
+  private async handleExit(id: string, info: ExitInfo, ofRunStartedAt?: string): Promise<void> {
     let autoRemove = false;
     let restartIn: number | undefined;
     await this.lock.run(id, async () => {
       const c = this.store.get(id);
       // Restarting: no process is running, so no exit can be meant for it.
       if (!c || !c.State.Running || c.State.Restarting) return;
+      // The watcher may have handled this exit and the policy restarted the container meanwhile.
+      if (ofRunStartedAt !== undefined && c.State.StartedAt !== ofRunStartedAt) return;
       await this.releaseRuntime(c, false);
       const ranForMs = info.exitedAt.getTime() - Date.parse(c.State.StartedAt);
       const decision = decideRestart(
@@ -790,9 +793,12 @@ export class ContainerService {
       this.store.update(cur);
       try {
         await this.releaseRuntime(cur, false);
-        if (this.snapshots.stat(cur.SnapshotKey)) await this.snapshots.remove(cur.SnapshotKey);
-        await rm(this.dir(cur.Id), { recursive: true, force: true });
-        await this.exits.remove(cur.Id);
+        // Independent of each other once the rootfs is unmounted.
+        await Promise.all([
+          this.snapshots.stat(cur.SnapshotKey) ? this.snapshots.remove(cur.SnapshotKey) : undefined,
+          rm(this.dir(cur.Id), { recursive: true, force: true }),
+          this.exits.remove(cur.Id),
+        ]);
         if (opts.runtimeInBackground !== true) await this.opts.runtime.deleted(cur.Id);
       } catch (e) {
         cur.State = transition(cur.State, 'dead', cur.Name);
@@ -1036,7 +1042,7 @@ export class ContainerService {
           continue;
         }
         const exit = (await this.exits.readExit(c.Id)) ?? { exitCode: 255, exitedAt: new Date(), oomKilled: false };
-        await this.handleExit(c.Id, exit);
+        await this.handleExit(c.Id, exit, c.State.StartedAt);
       } else if (c.State.Status === 'removing') {
         c.State = transition(c.State, 'dead', c.Name);
         this.store.update(c);

@@ -39,7 +39,7 @@ describe('validateCreateBody', () => {
   it('answers type mistakes and impossible limits with 400-kind errors', () => {
     for (const bad of [null, [], { Cmd: 5 }, { Tty: 'yes' }, { HostConfig: { Memory: 'x' } }, { HostConfig: { Memory: 1000 } },
       { HostConfig: { Memory: 10_000_000, MemorySwap: 5_000_000 } }, { HostConfig: { AutoRemove: true, RestartPolicy: { Name: 'always' } } },
-      { HostConfig: { NetworkMode: 'nosuchnet' } }]) {
+      { HostConfig: { NetworkMode: 5 } }]) {
       assert.throws(() => validateCreateBody(bad), (e: Error & { kind?: string }) => e.kind === 'invalid-argument', JSON.stringify(bad));
     }
   });

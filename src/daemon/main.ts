@@ -9,6 +9,7 @@ import { messageOf } from '../errdefs/errors.js';
 import { DEFAULT_UNIX_SOCKET, prepareListenConfig } from './listenConfig.js';
 import { resolveUsernsRemap } from './usernsRemap.js';
 import { parseAddressPool } from '../network/addressPool.js';
+import { startIdleTrim } from './idleTrim.js';
 
 /** `URL` mirrors Docker Hub (as in Docker); `registry=URL` mirrors any other registry. */
 function parseMirrors(list: string[]): Record<string, string[]> {
@@ -129,6 +130,8 @@ async function main(): Promise<void> {
       log,
     );
     await daemon.start();
+    // Start-up's freed malloc pages go back once it is over, and after every busy stretch.
+    startIdleTrim();
   } catch (e) {
     process.stderr.write(`${messageOf(e)}\n`);
     process.exit(1);

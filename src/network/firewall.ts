@@ -34,6 +34,9 @@ export function chainNames(tag: string): ChainNames {
 /** The iptables-restore input for all networks (declaring a chain under --noflush empties it first). */
 export function renderRules(c: ChainNames, nets: readonly FirewallNetwork[]): string {
   const f: string[] = ['*filter', `:${c.fwd} - [0:0]`, `:${c.iso1} - [0:0]`, `:${c.iso2} - [0:0]`];
+  // Established traffic first (as Docker 28's DOCKER-CT): every packet after a connection's first
+  // leaves FORWARD after one rule. Isolation only ever has to judge new connections.
+  for (const n of nets) if (!n.internal) f.push(`-A ${c.fwd} -o ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`);
   for (const n of nets) {
     if (n.internal) continue;
     // Published ports (DNAT) cross networks as they do through Docker's proxy.
@@ -42,11 +45,8 @@ export function renderRules(c: ChainNames, nets: readonly FirewallNetwork[]): st
   f.push(`-A ${c.fwd} -j ${c.iso1}`);
   for (const n of nets) {
     if (!n.icc) f.push(`-A ${c.fwd} -i ${n.bridge} -o ${n.bridge} -j DROP`);
-    if (n.internal) {
-      f.push(`-A ${c.fwd} -i ${n.bridge} -o ${n.bridge} -j ACCEPT`);
-    } else {
-      f.push(`-A ${c.fwd} -o ${n.bridge} -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT`, `-A ${c.fwd} -i ${n.bridge} -j ACCEPT`);
-    }
+    if (n.internal) f.push(`-A ${c.fwd} -i ${n.bridge} -o ${n.bridge} -j ACCEPT`);
+    else f.push(`-A ${c.fwd} -i ${n.bridge} -j ACCEPT`);
   }
   for (const n of nets) {
     if (n.internal) f.push(`-A ${c.iso1} -i ${n.bridge} ! -o ${n.bridge} -j DROP`, `-A ${c.iso1} ! -i ${n.bridge} -o ${n.bridge} -j DROP`);

@@ -201,8 +201,10 @@ describe('firewall rules', () => {
     assert.match(text, /-A BERTH-ISO1-t0 -i b1 ! -o b1 -j DROP\n-A BERTH-ISO1-t0 ! -i b1 -o b1 -j DROP\n/);
     assert.match(text, /-A BERTH-ISO2-t0 -o b0 -j DROP\n-A BERTH-ISO2-t0 -o b1 -j DROP\n/);
     assert.match(text, /\*nat\n:BERTH-NAT-t0 - \[0:0\]\n-A BERTH-NAT-t0 -s 10\.1\.0\.0\/24 ! -o b0 -j MASQUERADE\nCOMMIT\n$/);
-    // the isolation jump comes after the DNAT accepts: published ports cross networks
+    // established traffic leaves first; the isolation jump comes after the DNAT accepts: published ports cross networks
+    assert.match(text, /:BERTH-ISO2-t0 - \[0:0\]\n-A BERTH-FWD-t0 -o b0 -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT\n/);
     assert.ok(text.indexOf('--ctstate DNAT') < text.indexOf('-j BERTH-ISO1-t0'));
+    assert.doesNotMatch(text, /-o b1 -m conntrack --ctstate RELATED,ESTABLISHED/);
   });
 });
 

@@ -73,10 +73,9 @@ async function readExact(fh: FileHandle, buf: Buffer, pos: number, len: number):
 
 /**
  * Writes bytes [start, end] (inclusive) of `fh` to `res` (headers already set).
- * Up to SEND_READ_AHEAD chunks are being read while one is written: each read
- * waits for a thread-pool thread, and on a busy host that wait, not the disk
- * or the client, would otherwise set the pace. Rejects with ClientGone when
- * the client disconnects, or with the read error.
+ * The next chunks are read (SEND_READ_AHEAD buffers in all) while one is
+ * written, so waiting for a thread-pool read overlaps with the socket write.
+ * Rejects with ClientGone when the client disconnects, or with the read error.
  */
 export async function sendFile(res: ServerResponse, fh: FileHandle, start: number, end: number): Promise<void> {
   const stop = end + 1;

@@ -21,7 +21,7 @@ import { Socket } from 'node:net';
 import { join, dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError, messageOf } from '../errdefs/errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { replaceFile } from '../util/atomic.js';
 import { ProcessError, run } from '../util/process.js';
 import type { OciResources, OciSpec, RuntimeState } from './ociTypes.js';
 import { startExec, type ExecOptions, type ExecSession } from './execSession.js';
@@ -138,8 +138,8 @@ export class ConmonRuntime {
   private creating = 0;
   /** Init PIDs of containers created and not yet started (start() watches the process while it waits). */
   private readonly initPids = new Map<string, number>();
-  /** `runc delete` runs under way, by id: a second delete (or a create) of the id waits for it. */
-  private readonly deleting = new Map<string, Promise<void>>();
+  /** `runc delete`s under way or deferred, by id: a second delete (or a create) of the id waits for it. */
+  private readonly deleting = new Map<string, PendingDelete>();
 
   constructor(readonly paths: RuntimePaths) {
     this.cgroupParent = paths.cgroupParent ?? '/berth';
@@ -150,9 +150,12 @@ export class ConmonRuntime {
     return ID_RE.test(id) && existsSync(join(this.paths.stateRoot, id));
   }
 
-  /** Writes <bundleDir>/config.json atomically. */
+  /**
+   * Writes <bundleDir>/config.json (temp file + rename, not fsynced: it is rebuilt from the
+   * container's record before every start, so a power cut cannot make it matter).
+   */
   async writeSpec(bundleDir: string, spec: OciSpec): Promise<void> {
-    await writeFileAtomic(join(bundleDir, 'config.json'), JSON.stringify(spec, null, 2) + '\n');
+    await replaceFile(join(bundleDir, 'config.json'), JSON.stringify(spec));
   }
 
   /**
@@ -174,7 +177,7 @@ export class ConmonRuntime {
     const { id, bundleDir, persistDir } = opts;
     const files = persistFiles(persistDir);
     // The previous run's state must be gone before runc creates the id again.
-    await this.deleting.get(id);
+    await this.deleted(id);
     await Promise.all([
       mkdir(persistDir, { recursive: true }),
       mkdir(opts.exitDir, { recursive: true }),
@@ -223,7 +226,11 @@ export class ConmonRuntime {
     const signal = opts.signal !== undefined ? AbortSignal.any([opts.signal, timeout]) : timeout;
     let sync: SyncMessage;
     try {
-      sync = await this.spawnConmon(args, bundleDir, signal);
+      const reported = this.spawnConmon(args, bundleDir, signal);
+      // conmon and runc create keep the event loop waiting for a while: a good moment for the
+      // forks of deferred deletes, off the path of this start and of earlier removals.
+      this.startDeferredDeletes();
+      sync = await reported;
     } catch (e) {
       await this.cleanupAfterFailedCreate(id, files.conmonPid);
       throw e;
@@ -379,14 +386,43 @@ export class ConmonRuntime {
    * Without force, a running container is a ConflictError.
    */
   async delete(id: string, opts: { force?: boolean } = {}): Promise<void> {
+    return this.queueDelete(id, opts.force === true, 0);
+  }
+
+  /**
+   * One delete per id. After `deferMs` (0: now) or as soon as anything needs it (delete(),
+   * deleted(), a create of the id, settle()), or when a create starts waiting on conmon.
+   */
+  private queueDelete(id: string, force: boolean, deferMs: number): Promise<void> {
     const pending = this.deleting.get(id);
-    if (pending !== undefined) return pending;
+    if (pending !== undefined) {
+      pending.start();
+      return pending.promise;
+    }
     this.initPids.delete(id);
-    const p = this.deleteNow(id, opts.force === true).finally(() => {
-      if (this.deleting.get(id) === p) this.deleting.delete(id);
+    let go!: () => void;
+    const begun = new Promise<void>((resolve) => {
+      go = resolve;
     });
-    this.deleting.set(id, p);
-    return p;
+    const timer = deferMs > 0 ? setTimeout(go, deferMs) : undefined;
+    if (timer === undefined) go();
+    const entry: PendingDelete = {
+      promise: begun
+        .then(() => this.deleteNow(id, force))
+        .finally(() => {
+          if (this.deleting.get(id) === entry) this.deleting.delete(id);
+        }),
+      start: () => {
+        clearTimeout(timer);
+        go();
+      },
+    };
+    this.deleting.set(id, entry);
+    return entry.promise;
+  }
+
+  private startDeferredDeletes(): void {
+    for (const d of this.deleting.values()) d.start();
   }
 
   private async deleteNow(id: string, force: boolean): Promise<void> {
@@ -401,25 +437,31 @@ export class ConmonRuntime {
   /**
    * `runc delete --force` of a stopped container without waiting for it: the caller may
    * report the container gone meanwhile (its id is never used again, and create() or
-   * delete() of the same id waits for this one). A failure is left to removeOrphans()
-   * at the next start.
+   * delete() of the same id waits for this one). The process starts a moment later
+   * (BACKGROUND_DELETE_DELAY_MS) unless something needs it first: spawn() forks the whole
+   * daemon and blocks the event loop while it does, which would land on the path of the
+   * exit and removal being reported. A failure is left to removeOrphans() at the next start.
    */
   deleteInBackground(id: string): void {
     if (!this.known(id)) return;
-    this.delete(id, { force: true }).catch(() => undefined);
+    this.queueDelete(id, true, BACKGROUND_DELETE_DELAY_MS).catch(() => undefined);
   }
 
-  /** Resolves once no delete of `id` is under way (no process is run). */
+  /** Resolves once no delete of `id` is pending or under way (starting a deferred one now). */
   async deleted(id: string): Promise<void> {
-    await this.deleting.get(id)?.catch(() => undefined);
+    const pending = this.deleting.get(id);
+    if (pending === undefined) return;
+    pending.start();
+    await pending.promise.catch(() => undefined);
   }
 
-  /** Waits for the deletes under way (daemon shutdown), at most `ms`. */
+  /** Runs the deferred deletes now and waits for all (daemon shutdown), at most `ms`. */
   async settle(ms = 10_000): Promise<void> {
     if (this.deleting.size === 0) return;
+    this.startDeferredDeletes();
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([
-      Promise.allSettled([...this.deleting.values()]),
+      Promise.allSettled([...this.deleting.values()].map((d) => d.promise)),
       new Promise<void>((r) => {
         timer = setTimeout(r, ms);
       }),
@@ -532,6 +574,15 @@ export class ConmonRuntime {
     }
   }
 }
+
+interface PendingDelete {
+  promise: Promise<void>;
+  /** Starts a deferred delete now (no-op once started). */
+  start(): void;
+}
+
+/** How long deleteInBackground() waits before it spawns `runc delete` (see there). */
+const BACKGROUND_DELETE_DELAY_MS = 500;
 
 interface SyncMessage {
   data: number;

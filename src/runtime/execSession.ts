@@ -22,7 +22,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { SystemError, messageOf } from '../errdefs/errors.js';
-import { writeFileAtomic } from '../util/atomic.js';
+import { replaceFile } from '../util/atomic.js';
 import { dockerExitCodeFor, parseRuncError, type RuntimePaths } from './conmonRuntime.js';
 import { parseExitFile } from './exitWatcher.js';
 import type { OciProcess } from './ociTypes.js';
@@ -155,7 +155,8 @@ export async function startExec(paths: RuntimePaths, opts: ExecOptions): Promise
   const f = execFiles(opts.dir);
   await mkdir(f.exitDir, { recursive: true });
   await mkdir(f.persist, { recursive: true });
-  await writeFileAtomic(f.spec, JSON.stringify(opts.process));
+  // Written for this one exec, read once by runc: no fsync (util/atomic replaceFile).
+  await replaceFile(f.spec, JSON.stringify(opts.process));
   const attach = opts.beforeStart !== undefined;
   const args = [
     '--api-version', '1',

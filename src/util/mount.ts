@@ -1,6 +1,6 @@
 /**
  * util/mount: makes and removes the mounts the snapshotter describes. With the
- * native/mount addon (util/mountSyscall) these are mount(2)/umount2(2) calls on
+ * native/engine addon (util/nativeEngine) these are mount(2)/umount2(2) calls on
  * the thread pool; without it, mount(8)/umount(8) processes (the same results,
  * ~10-25 ms of fork and exec each). A mount with `cwd` has options holding
  * paths relative to that directory: the addon resolves them on a thread with a
@@ -9,11 +9,11 @@
 import { readFile } from 'node:fs/promises';
 import { SystemError } from '../errdefs/errors.js';
 import { run } from './process.js';
-import { MNT_DETACH, MS, UMOUNT_NOFOLLOW, mountSyscalls, type MountSyscalls } from './mountSyscall.js';
+import { MNT_DETACH, MS, UMOUNT_NOFOLLOW, nativeEngine, type NativeEngine } from './nativeEngine.js';
 import type { Mount } from '../snapshots/overlaySnapshotter.js';
 
 export async function mountAll(mounts: readonly Mount[], target: string): Promise<void> {
-  const sys = mountSyscalls();
+  const sys = nativeEngine();
   for (const m of mounts) {
     if (sys !== null) await mountOne(sys, m, target);
     else await mountWithTool(m, target);
@@ -90,7 +90,7 @@ export function parseMountOptions(options: readonly string[]): ParsedMountOption
 /** mount(2) needs the data string in one page, NUL included. */
 const MAX_MOUNT_DATA = 4095;
 
-async function mountOne(sys: MountSyscalls, m: Mount, target: string): Promise<void> {
+async function mountOne(sys: NativeEngine, m: Mount, target: string): Promise<void> {
   const bind = m.type === 'bind';
   const opts = parseMountOptions(bind ? ['bind', ...m.options] : m.options);
   if (Buffer.byteLength(opts.data) > MAX_MOUNT_DATA) {
@@ -129,7 +129,7 @@ async function mountWithTool(m: Mount, target: string): Promise<void> {
 
 /** Unmounts `target`; a target that is not mounted is not an error. A busy one is detached. */
 export async function unmount(target: string): Promise<void> {
-  const sys = mountSyscalls();
+  const sys = nativeEngine();
   if (sys === null) return unmountWithTool(target);
   // Never through a symlink at the end of `target` (the tool path checks the literal path in
   // mountinfo first, which a symlink never matches).

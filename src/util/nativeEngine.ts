@@ -1,10 +1,11 @@
 /**
- * util/mountSyscall: mount(2) and umount2(2) through the small N-API addon in
- * native/mount (built by scripts/setup.sh; decisions B33), so making and undoing
- * a container's rootfs costs a syscall on the thread pool instead of a
- * mount(8)/umount(8) process. Owns loading that addon and the Linux flag
- * values; never throws for a missing addon (`mountSyscalls()` is then null and
- * util/mount falls back to the tools), never decides what to mount.
+ * util/nativeEngine: the small N-API addon in native/engine (built by
+ * scripts/setup.sh; decisions B53): mount(2) and umount2(2), so making and
+ * undoing a container's rootfs costs a syscall on the thread pool instead of a
+ * mount(8)/umount(8) process, and malloc_trim(3). Owns loading that addon and
+ * the Linux flag values; never throws for a missing addon (`nativeEngine()` is
+ * then null: util/mount falls back to the tools, nothing is trimmed), never
+ * decides what to mount or when to trim.
  */
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -35,8 +36,8 @@ export const MNT_DETACH = 0x2;
 /** umount2: a symlink as the last component is not followed (EINVAL: not a mount point). */
 export const UMOUNT_NOFOLLOW = 0x8;
 
-/** What the addon exports. Both reject with an Error whose `code` is the errno name (EBUSY…). */
-export interface MountSyscalls {
+/** What the addon exports. mount/umount reject with an Error whose `code` is the errno name (EBUSY…). */
+export interface NativeEngine {
   /**
    * mount(2) on a thread-pool thread. With `cwd`, on a thread of its own with a
    * private working directory (relative paths in `data` resolve against it; the
@@ -44,24 +45,29 @@ export interface MountSyscalls {
    */
   mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null, cwd: string | null): Promise<void>;
   umount(target: string, flags: number): Promise<void>;
+  /** malloc_trim(0) on a thread-pool thread; true when memory went back to the kernel. */
+  mallocTrim(): Promise<boolean>;
 }
 
-const ADDON_REL = join('native', 'mount', 'build', 'Release', 'mount.node');
+const ADDON_REL = join('native', 'engine', 'build', 'Release', 'engine.node');
 
-let addon: MountSyscalls | null | undefined;
+let addon: NativeEngine | null | undefined;
 
-/** The addon, or null when it is not built (or built for another Node ABI). Loaded once. */
-export function mountSyscalls(): MountSyscalls | null {
+/**
+ * The addon, or null when it is not built (or built for another Node ABI). Loaded once.
+ * BERTH_NO_NATIVE=1 pretends it is missing (tests and benchmarks of the fallbacks).
+ */
+export function nativeEngine(): NativeEngine | null {
   if (addon !== undefined) return addon;
   addon = null;
-  if (process.env['BERTH_NO_MOUNT_ADDON'] === '1') return addon;
+  if (process.env['BERTH_NO_NATIVE'] === '1') return addon;
   const require = createRequire(import.meta.url);
   // The repo root: two levels above src/util (tsx) or three above dist/src/util (compiled).
   const here = import.meta.dirname;
   for (const p of [join(here, '..', '..', ADDON_REL), join(here, '..', '..', '..', ADDON_REL)]) {
     if (!existsSync(p)) continue;
     try {
-      addon = require(p) as MountSyscalls;
+      addon = require(p) as NativeEngine;
       break;
     } catch {
       // a stale build for another Node ABI: try the next, else fall back to the tools

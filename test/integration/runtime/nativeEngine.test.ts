@@ -1,0 +1,140 @@
+/**
+ * util/mount through the native/engine addon (mount(2)/umount2(2) on the thread pool),
+ * with real overlay and bind mounts as root, and the mount(8) fallback when the addon
+ * is missing. Everything is made under one temp dir and unmounted in `after`.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isMounted, mountAll, unmount } from '../../../src/util/mount.js';
+import { nativeEngine } from '../../../src/util/nativeEngine.js';
+
+const REPO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
+const skip = process.getuid?.() !== 0 ? 'needs root' : nativeEngine() === null ? 'native/engine is not built (scripts/setup.sh)' : false;
+
+function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((m) => m.startsWith(dir));
+}
+
+describe('util/mount with the native/engine addon', { skip }, () => {
+  let base: string;
+  /** A snapshotter-shaped root: two layers behind short links, an upper and a work dir. */
+  let root: string;
+  before(() => {
+    base = mkdtempSync('/tmp/bne-');
+    root = join(base, 'snap');
+    for (const d of ['1/fs', '2/fs', '3/fs', '3/work', 'l']) mkdirSync(join(root, d), { recursive: true });
+    writeFileSync(join(root, '1/fs/low'), 'from layer 1\n');
+    writeFileSync(join(root, '2/fs/mid'), 'from layer 2\n');
+    symlinkSync('../1/fs', join(root, 'l/aaaaaaaaaa'));
+    symlinkSync('../2/fs', join(root, 'l/bbbbbbbbbb'));
+  });
+  after(() => {
+    for (const m of mountsUnder(base).sort().reverse()) spawnSync('umount', ['-l', m]);
+    rmSync(base, { recursive: true, force: true });
+  });
+
+  it('mounts an overlay whose options are relative to `cwd` without changing the process cwd, and unmounts it', async () => {
+    const target = join(base, 'merged');
+    mkdirSync(target);
+    const cwd = process.cwd();
+    await mountAll([{ type: 'overlay', source: 'overlay', options: ['lowerdir=l/bbbbbbbbbb:l/aaaaaaaaaa', 'upperdir=3/fs', 'workdir=3/work'], cwd: root }], target);
+    assert.equal(process.cwd(), cwd);
+    assert.equal(await isMounted(target), true);
+    assert.deepEqual(readdirSync(target).sort(), ['low', 'mid']);
+    writeFileSync(join(target, 'new'), 'x');
+    assert.equal(readFileSync(join(root, '3/fs/new'), 'utf8'), 'x', 'writes land in the upper dir');
+    await unmount(target);
+    assert.equal(await isMounted(target), false);
+    assert.deepEqual(readdirSync(target), []);
+  });
+
+  it('bind mounts read-only (a write fails with EROFS) and read-write', async () => {
+    const ro = join(base, 'ro');
+    const rw = join(base, 'rw');
+    mkdirSync(ro);
+    mkdirSync(rw);
+    await mountAll([{ type: 'bind', source: join(root, '1/fs'), options: ['rbind', 'ro'] }], ro);
+    await mountAll([{ type: 'bind', source: join(root, '2/fs'), options: ['rbind', 'rw'] }], rw);
+    assert.equal(readFileSync(join(ro, 'low'), 'utf8'), 'from layer 1\n');
+    assert.throws(() => writeFileSync(join(ro, 'x'), 'x'), /EROFS/);
+    writeFileSync(join(rw, 'x'), 'x');
+    assert.equal(readFileSync(join(root, '2/fs/x'), 'utf8'), 'x');
+    await unmount(ro);
+    await unmount(rw);
+    assert.deepEqual(mountsUnder(base), []);
+  });
+
+  it('unmount of a path that is not mounted, or does not exist, is a no-op', async () => {
+    const plain = join(base, 'plain');
+    mkdirSync(plain);
+    await unmount(plain);
+    await unmount(join(base, 'nowhere', 'at-all'));
+  });
+
+  it('unmount never goes through a symlink at the end of the path', async () => {
+    const target = join(base, 'real');
+    mkdirSync(target);
+    await mountAll([{ type: 'bind', source: join(root, '1/fs'), options: ['rbind', 'ro'] }], target);
+    symlinkSync(target, join(base, 'alias'));
+    await unmount(join(base, 'alias'));
+    assert.equal(await isMounted(target), true, 'the mount behind the symlink stays');
+    await unmount(target);
+    assert.equal(await isMounted(target), false);
+  });
+
+  it('a busy mount (a process has its cwd in it) is detached', async () => {
+    const target = join(base, 'busy');
+    mkdirSync(target);
+    await mountAll([{ type: 'bind', source: join(root, '2/fs'), options: ['rbind', 'rw'] }], target);
+    const holder = spawn('sleep', ['30'], { cwd: target, stdio: 'ignore' });
+    try {
+      await new Promise((r) => setTimeout(r, 100));
+      await unmount(target);
+      assert.equal(await isMounted(target), false);
+    } finally {
+      holder.kill('SIGKILL');
+    }
+  });
+
+  it('a mount the kernel refuses is an error naming the errno, and nothing stays mounted', async () => {
+    const target = join(base, 'bad');
+    mkdirSync(target);
+    await assert.rejects(
+      mountAll([{ type: 'overlay', source: 'overlay', options: ['lowerdir=l/doesnotexist', 'upperdir=3/fs', 'workdir=3/work'], cwd: root }], target),
+      /mount -t overlay overlay .*bad failed: No such file or directory \(ENOENT\)/,
+    );
+    assert.equal(await isMounted(target), false);
+  });
+
+  it('mallocTrim resolves', async () => {
+    assert.equal(typeof (await nativeEngine()?.mallocTrim()), 'boolean');
+  });
+
+  it('without the addon (BERTH_NO_NATIVE=1) the same overlay is made with mount(8) and removed with umount(8)', () => {
+    const target = join(base, 'tools');
+    mkdirSync(target);
+    const script = `
+      import { isMounted, mountAll, unmount } from ${JSON.stringify(join(REPO, 'src/util/mount.ts'))};
+      import { nativeEngine } from ${JSON.stringify(join(REPO, 'src/util/nativeEngine.ts'))};
+      if (nativeEngine() !== null) throw new Error('the addon was loaded');
+      await mountAll([{ type: 'overlay', source: 'overlay', options: ['lowerdir=l/aaaaaaaaaa', 'upperdir=3/fs', 'workdir=3/work'], cwd: ${JSON.stringify(root)} }], ${JSON.stringify(target)});
+      const mounted = await isMounted(${JSON.stringify(target)});
+      await unmount(${JSON.stringify(target)});
+      console.log(JSON.stringify({ mounted, after: await isMounted(${JSON.stringify(target)}) }));
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO,
+      env: { ...process.env, BERTH_NO_NATIVE: '1' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout.trim()), { mounted: true, after: false });
+  });
+});
