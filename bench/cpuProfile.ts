@@ -39,6 +39,8 @@ export function moduleOf(url: string, functionName: string): string {
   if (url === '') return functionName.startsWith('(') ? functionName : '(native bindings)';
   const ours = /\/dist\/src\/([^/]+)\//.exec(url);
   if (ours !== null) return `berth ${ours[1] as string}/`;
+  // The CLI bundle (scripts/build-cli.mjs): its code, commander included, is one module here.
+  if (/\/dist\/bundle\/cli\//.test(url)) return 'berth cli (bundle)';
   const pkg = /\/node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(url);
   if (pkg !== null) return `npm ${pkg[1] as string}`;
   const internal = /^node:(?:internal\/)?([^/]+(?:\/[^/]+)?)/.exec(url);

@@ -98,13 +98,18 @@ machine_facts() {
   printf 'load_start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
-# build_berth: tsc into dist/; prints what happened (other people's half-written files may not
-# type-check; tsc emits JavaScript anyway, and what is measured is berthd, so go on and say so).
+# build_berth: tsc into dist/, then the CLI bundle (bin/berth runs it only while it is newer than
+# tsc's output); prints what happened (other people's half-written files may not type-check; tsc
+# emits JavaScript anyway, and what is measured is berthd, so go on and say so).
 build_berth() {
-  if npx tsc -p tsconfig.json >"$W/logs/tsc.log" 2>&1; then echo 'tsc: clean'
+  local note
+  if npx tsc -p tsconfig.json >"$W/logs/tsc.log" 2>&1; then note='tsc: clean'
   else
-    echo "tsc reported $(grep -c 'error TS' "$W/logs/tsc.log") type error(s) in $(grep -o '^[^(]*\.ts' "$W/logs/tsc.log" | sort -u | tr '\n' ' ')(JavaScript emitted anyway)"
+    note="tsc reported $(grep -c 'error TS' "$W/logs/tsc.log") type error(s) in $(grep -o '^[^(]*\.ts' "$W/logs/tsc.log" | sort -u | tr '\n' ' ')(JavaScript emitted anyway)"
   fi
+  if node scripts/build-cli.mjs >>"$W/logs/tsc.log" 2>&1; then note="$note; CLI bundle built"
+  else note="$note; CLI bundle failed (bin/berth runs dist/src)"; fi
+  echo "$note"
 }
 
 # install_docker_io: apt-get install Debian's docker.io when dockerd is missing. The package scripts

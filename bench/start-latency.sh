@@ -127,10 +127,16 @@ log "making the busybox rootfs tar"
 bash scripts/make-busybox-rootfs.sh "$W/busybox.tar"
 
 log "starting berthd"
-bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" -H "$BH" \
-  --cgroup-parent "/$TAG" >"$W/logs/berthd.log" 2>&1 </dev/null &
+# Its own bridge, address and pool: other daemons (tests) on this host use the defaults or theirs.
+# No row uses them (every run is --network none), but berthd makes its default bridge at start.
+BERTHD_ARGS=(--data-root "$W/berthd/data" --exec-root "$W/berthd/exec" -H "$BH" --cgroup-parent "/$TAG"
+  --bridge "bb${W##*.}" --bip "10.$((RANDOM % 50 + 150)).$((RANDOM % 250)).1/24"
+  --default-address-pool "base=10.$((RANDOM % 40 + 210)).0.0/16,size=24")
+bin/berthd "${BERTHD_ARGS[@]}" >"$W/logs/berthd.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 wait_sock "$W/berthd.sock" 30 "$W/logs/berthd.log"
+sleep 2
+printf 'berthd\tafter start, before any image or container\t%s\n' "$(vmrss_kb "$BERTHD_PID")" >>"$RAW/rss.tsv"
 if ! bin/berth -H "$BH" import -c 'CMD ["sh"]' "$W/busybox.tar" busybox:latest >/dev/null 2>"$W/logs/berth-import.err"; then
   log "berth import failed ($(tail -1 "$W/logs/berth-import.err")); importing with the docker CLI"
   DOCKER_HOST=$BH "$DOCKER" import -c 'CMD ["sh"]' "$W/busybox.tar" busybox:latest >/dev/null
@@ -287,6 +293,7 @@ done
 # waited for (mount, umount, runc start/delete, …), over 10 plain runs in a row.
 read -r own0 kids0 < <(cpu_ticks "$BERTHD_PID")
 for _ in $(seq 10); do case_docker_berthd >/dev/null 2>&1 </dev/null || true; done
+sleep 1   # the last run's `runc delete` is spawned a moment after its removal (runtime/conmonRuntime)
 read -r own1 kids1 < <(cpu_ticks "$BERTHD_PID")
 printf 'berthd\t%s\t%s\t10\t%s\n' "$((own1 - own0))" "$((kids1 - kids0))" "$(getconf CLK_TCK)" >"$RAW/cpu.tsv"
 if [ -n "$DOCKERD_PID" ] && [ -z "${SKIP[docker_dockerd]:-}" ]; then
@@ -311,10 +318,10 @@ BERTHD_PID=''
 strace -f --seccomp-bpf -ttt -q -s 100 -e trace=execve,exit_group,clone,clone3,fork,vfork,read,write,writev \
   -e signal=none \
   -o "$RAW/trace/strace.txt" \
-  bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" -H "$BH" \
-  --cgroup-parent "/$TAG" >"$W/logs/berthd-traced.log" 2>&1 </dev/null &
+  bin/berthd "${BERTHD_ARGS[@]}" >"$W/logs/berthd-traced.log" 2>&1 </dev/null &
 TRACE_PID=$!
 if wait_sock "$W/berthd.sock" 30 "$W/logs/berthd-traced.log"; then
+  # strace's child: bin/berthd's `env -S node …` shebang, which execs node under the same PID.
   BERTHD_PID=$(pgrep -P "$TRACE_PID" | head -1)
   TRACED=()
   for c in docker_berthd berth_run; do [[ " ${ACTIVE[*]} " == *" $c "* ]] && TRACED+=("$c"); done
@@ -341,8 +348,9 @@ fi
 # CPU goes per `docker run`, by module and function. And one profiled `berth version`.
 log "profiled pass: 10 runs against berthd under node --cpu-prof; quiet check: $(wait_quiet $((QUIET_WAIT / 3)))"
 mkdir -p "$RAW/prof/berthd" "$RAW/prof/cli"
-node --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd --data-root "$W/berthd/data" \
-  --exec-root "$W/berthd/exec" -H "$BH" --cgroup-parent "/$TAG" >"$W/logs/berthd-prof.log" 2>&1 </dev/null &
+# With the node flags of bin/berthd's shebang (`node file` skips the shebang).
+node $(sed -n '1s/^#!.*env -S node//p' bin/berthd) --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd \
+  "${BERTHD_ARGS[@]}" >"$W/logs/berthd-prof.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 if wait_sock "$W/berthd.sock" 30 "$W/logs/berthd-prof.log"; then
   # The profile covers berthd's whole life; the report keeps only the samples between these two

@@ -5,7 +5,7 @@
  * malloc_trim(3) returns them. A timer looks at the process's CPU time once a
  * second and trims (on the thread pool, through native/engine) after a quiet
  * second that follows busier ones. Owns only that timer; does nothing without
- * the addon; never keeps the process alive.
+ * the addon; never keeps the process alive (decisions B56).
  */
 import { nativeEngine } from '../util/nativeEngine.js';
 

@@ -10,7 +10,7 @@
  *
  * Owns: the conmon command line, the sync-pipe protocol, runc's start fifo, runc
  * error mapping, removal of the (empty) cgroup parent it is configured with, and
- * runc state nothing refers to any more (removeOrphans at start-up).
+ * runc state nothing refers to any more (removeOrphans at start-up). Why: decisions B54.
  * Never: mounts or prepares the rootfs, decides Docker state transitions, or
  * touches runc containers outside its own `--root`.
  */
