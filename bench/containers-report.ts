@@ -282,7 +282,7 @@ export function render(raw: string, old: string): string {
   const berthAfter = Number(rss.find((r) => r[0] === 'berthd' && (r[1] ?? '').endsWith('running'))?.[2] ?? Number.NaN);
   L.push(
     '',
-    `berthd itself grew ${mb(berthAfter - berthBefore)} MB (${f0((berthAfter - berthBefore) / running)} KB per container) from none to ${running} running. ` +
+    `berthd's own RSS changed by ${mb(berthAfter - berthBefore)} MB (${f0((berthAfter - berthBefore) / running)} KB per container) from none to ${running} running. ` +
       'RSS counts the shared libraries in every process that maps them; PSS splits shared pages between the processes sharing them, so the sum of PSS is what the monitors really cost together.',
     '',
   );

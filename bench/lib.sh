@@ -2,7 +2,8 @@
 # for a daemon or a quiet machine, stopping processes by PID, machine facts, and Debian's dockerd
 # on its own socket and roots for side-by-side runs. Needs W (the script's mktemp work dir), RAW
 # (its raw-results dir) and DOCKER (the docker CLI) set by the caller before the functions are
-# used. Starts nothing on its own; never touches /var/lib/docker or the default docker socket.
+# used (W before sourcing: DH is derived from it). Starts nothing on its own; never touches
+# /var/lib/docker or the default docker socket.
 
 LOG_TAG=${LOG_TAG:-bench}
 log() { printf '[%s %s] %s\n' "$LOG_TAG" "$(date +%T)" "$*" >&2; }
