@@ -329,8 +329,10 @@ export function render(raw: string, old: string): string {
     }
     L.push('### Helper commands alone, no daemon (ms)', '');
     L.push(
-      'What berthd runs per container besides conmon, each timed by itself on the floor bundle, interleaved',
-      'in rounds after the measured rounds. Compare their sum with the one `runc run` of the floor.',
+      'The steps of a container run as separate processes, each timed by itself on the floor bundle, interleaved',
+      'in rounds after the measured rounds. berthd spawns only conmon (which runs `runc create`) on the path of a',
+      'run, plus `runc delete` after it (decisions B54); start, mount and umount are done in-process (B53, B54).',
+      'The sum is what a run would cost if each step were a process.',
       '',
     );
     L.push(...caseTable(cases, comps.map(([id]) => id), null));
@@ -367,8 +369,8 @@ export function render(raw: string, old: string): string {
   L.push('### Where the time goes (berthd traced with `strace -f --seccomp-bpf`)', '');
   L.push(
     'A second berthd on the same roots runs under strace (execve, exit_group, clone, read, write, writev),',
-    'then each CLI runs a few times. Helper processes (mount, conmon, runc create/start/delete, the container,',
-    'umount) are timed from exec to exit; `runc init` and the conmon monitor are left out, as they are',
+    'then each CLI runs a few times. Helper processes (conmon, runc create, the container, and any',
+    'runc, mount or umount process) are timed from exec to exit; `runc init` and the conmon monitor are left out, as they are',
     'alive while waiting. HTTP requests are the daemon\'s reads, responses its writes.',
     '',
   );

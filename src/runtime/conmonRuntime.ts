@@ -396,7 +396,8 @@ export class ConmonRuntime {
   private queueDelete(id: string, force: boolean, deferMs: number): Promise<void> {
     const pending = this.deleting.get(id);
     if (pending !== undefined) {
-      pending.start();
+      // A second background request leaves a deferred one deferred; anything else starts it.
+      if (deferMs === 0) pending.start();
       return pending.promise;
     }
     this.initPids.delete(id);

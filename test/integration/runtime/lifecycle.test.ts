@@ -252,7 +252,10 @@ describe('ConmonRuntime lifecycle (real conmon + runc)', { skip: skipReason }, (
     await h.runtime.start(c.id);
     await exited;
     h.runtime.deleteInBackground(c.id);
-    await h.runtime.delete(c.id); // joins the one under way
+    h.runtime.deleteInBackground(c.id); // a second request does not start it early
+    await sleep(50);
+    assert.equal(h.runtime.known(c.id), true, 'the background delete waits a moment before it forks runc');
+    await h.runtime.delete(c.id); // starts the deferred one and joins it
     assert.equal(await h.runtime.state(c.id), null);
     assert.deepEqual(await h.cgroupDirs(c), []);
     const d = await h.newContainer('bgdel2', ['/bin/sh', '-c', 'exit 0']);
