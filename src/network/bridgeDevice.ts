@@ -26,7 +26,21 @@ export async function ensureBridge(name: string, gateway: string, bits: number, 
     });
   }
   // `replace` is idempotent: the address is there afterwards whether or not it was before.
-  await run('ip', ['-batch', '-'], { input: `addr replace ${gateway}/${bits} dev ${name}\nlink set ${name} up\n` });
+  // Any other IPv4 address goes (a bridge left by an older configuration): the CNI bridge
+  // plugin refuses a bridge with a second IPv4 address, and so does dockerd's setup.
+  const stale = (await bridgeIPv4(name)).filter((a) => a !== `${gateway}/${bits}`);
+  const cmds = [`addr replace ${gateway}/${bits} dev ${name}`, ...stale.map((a) => `addr del ${a} dev ${name}`), `link set ${name} up`];
+  await run('ip', ['-batch', '-'], { input: `${cmds.join('\n')}\n` });
+}
+
+/** The IPv4 addresses on device `name`, as "a.b.c.d/bits", in the kernel's order; [] if it does not exist. */
+export async function bridgeIPv4(name: string): Promise<string[]> {
+  if (!bridgeExists(name)) return [];
+  const r = await run('ip', ['-4', '-o', 'addr', 'show', 'dev', name]).catch(() => null);
+  if (r === null) return [];
+  const out: string[] = [];
+  for (const m of r.stdout.matchAll(/\binet (\d+\.\d+\.\d+\.\d+\/\d+)/g)) out.push(m[1] as string);
+  return out;
 }
 
 export async function deleteBridge(name: string): Promise<void> {

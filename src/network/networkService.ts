@@ -15,7 +15,7 @@ import { BridgeClaim } from './bridgeClaim.js';
 import type { Db } from '../metadata/db.js';
 import { KeyedLock } from '../util/keyedLock.js';
 import { allocateSubnet, type AddressPool } from './addressPool.js';
-import { bridgeExists, deleteBridge, ensureBridge, hostRoutes } from './bridgeDevice.js';
+import { bridgeExists, bridgeIPv4, deleteBridge, ensureBridge, hostRoutes } from './bridgeDevice.js';
 import { contains, formatIPv4, formatPrefix, mask, overlaps, parseCidrAddress, parseIPv4, parsePrefix, type Prefix } from './cidr.js';
 import { CniDriver } from './cni.js';
 import { ContainerNetworks, isUserDefined, type ContainerLookup } from './containerNetworking.js';
@@ -231,6 +231,7 @@ export class NetworkService {
       });
     }
     const existing = this.store.byName('bridge');
+    let adopted: { ip: number; bits: number } | null;
     let gateway: number;
     let subnet: Prefix;
     if (this.opts.bip) {
@@ -242,6 +243,10 @@ export class NetworkService {
       const cfg = existing.IPAM.Config[0];
       gateway = parseIPv4(cfg.Gateway) as number;
       subnet = parsePrefix(cfg.Subnet);
+    } else if ((adopted = await this.addressOfExistingBridge()) !== null) {
+      // dockerd keeps the address a docker0 it finds already has; so does berthd for its bridge.
+      gateway = adopted.ip;
+      subnet = { addr: (adopted.ip & mask(adopted.bits)) >>> 0, bits: adopted.bits };
     } else {
       const others = (await this.usedSubnets()).filter((p) => !(existing && existing.IPAM.Config.some((c) => formatPrefix(p) === c.Subnet)));
       const preferred = parsePrefix('172.17.0.0/16');
@@ -284,6 +289,17 @@ export class NetworkService {
         UserSubnet: this.opts.bip !== undefined,
       });
     }
+  }
+
+  /** The first IPv4 address of the default bridge device if it already exists, unless another engine network overlaps it. */
+  private async addressOfExistingBridge(): Promise<{ ip: number; bits: number } | null> {
+    const first = (await bridgeIPv4(this.bridge))[0];
+    if (first === undefined) return null;
+    const a = parseCidrAddress(first);
+    const subnet: Prefix = { addr: (a.ip & mask(a.bits)) >>> 0, bits: a.bits };
+    if (a.bits > 30 || a.ip === subnet.addr) return null;
+    const others = this.store.list().filter((n) => n.Name !== 'bridge').flatMap((n) => n.IPAM.Config.map((c) => parsePrefix(c.Subnet)));
+    return others.some((o) => overlaps(o, subnet)) ? null : a;
   }
 
   // ---- API: create ------------------------------------------------------------------
