@@ -6,7 +6,7 @@
  */
 import type { CliContext } from '../context.js';
 import { StatusError, errorText } from '../errors.js';
-import { renderTemplate, TemplateError } from './template.js';
+import { parseFormat, TemplateError } from './template.js';
 
 /** Go's json.Indent(dst, src, "", indent): re-indents without touching scalars. */
 export function indentJSON(src: string, indent = '    '): string {
@@ -74,12 +74,14 @@ export async function inspectAndPrint(ctx: CliContext, refs: string[], format: s
   const errors: unknown[] = [];
   let templated = '';
   const useTemplate = format !== '' && format !== 'json';
+  let render: ((data: unknown) => string) | null = null;
   if (useTemplate) {
-    // Validate the template once up front, as docker parses it before any request.
+    // Parsed once up front, as docker parses it before any request.
     try {
-      renderTemplate(format, {});
+      render = parseFormat(format);
     } catch (e) {
-      if (e instanceof TemplateError && e.message.startsWith('template parsing error')) throw new StatusError(e.message, 64);
+      if (e instanceof TemplateError) throw new StatusError(e.message, 64);
+      throw e;
     }
   }
   for (const ref of refs) {
@@ -91,12 +93,12 @@ export async function inspectAndPrint(ctx: CliContext, refs: string[], format: s
       continue;
     }
     const text = raw.toString('utf8').trim();
-    if (!useTemplate) {
+    if (render === null) {
       raws.push(text);
       continue;
     }
     try {
-      templated += `${renderTemplate(format, JSON.parse(text) as unknown)}\n`;
+      templated += `${render(JSON.parse(text) as unknown)}\n`;
     } catch (e) {
       errors.push(e);
     }
