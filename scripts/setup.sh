@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(runc conmon tar util-linux skopeo docker-registry apache2-utils openssl podman containernetworking-plugins iptables busybox-static attr uidmap zstd xz-utils bzip2 tini docker-compose g++ make python3)
+APT_PACKAGES=(runc conmon tar util-linux skopeo docker-registry apache2-utils openssl podman containernetworking-plugins iptables busybox-static attr uidmap zstd xz-utils bzip2 tini docker-compose g++ make python3 git)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -16,13 +16,26 @@
  * malloc_trim(3): hands the free pages glibc keeps in its arenas (V8's compiler
  * and GC threads each fill one) back to the kernel once the daemon is idle.
  *
+ * spawnPiped/waitPid: conmon is started with vfork(2) + execve(2): no copy of
+ * the daemon's page tables, against the fork(2) of the whole ~70 MB process
+ * libuv does (5-15 ms of the event loop, on the path of every container start). The child gets what libuv's spawn gives a
+ * detached child: a new session, an empty signal mask, every signal at its
+ * default, /dev/null on stdin and stdout, and the two pipes the caller reads
+ * (stderr and conmon's sync pipe, fd 3); every other descriptor of the daemon is
+ * close-on-exec, as under libuv. The child is reaped by waitPid (a blocking
+ * waitpid(2) on the thread pool): libuv only waits for the PIDs it spawned.
+ *
  * Owns: those calls and errno reporting. Never: parses mount options
- * (util/mount.ts turns them into flags + data), reads mountinfo, retries, or
- * decides when to trim (daemon/idleTrim.ts does).
+ * (util/mount.ts turns them into flags + data), reads mountinfo, retries,
+ * decides when to trim (daemon/idleTrim.ts does), or what to run.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <malloc.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
@@ -31,16 +44,18 @@
 #include <unistd.h>
 #include <node_api.h>
 
-enum { OP_MOUNT, OP_UMOUNT, OP_TRIM };
+enum { OP_MOUNT, OP_UMOUNT, OP_TRIM, OP_WAIT };
 
 typedef struct {
   /* inputs (owned, NUL-terminated; NULL when absent) */
   char *source, *target, *fstype, *data, *cwd;
   unsigned long flags;
-  int op; /* OP_MOUNT, OP_UMOUNT: umount2(target, flags), OP_TRIM: malloc_trim(0) */
+  int op; /* OP_MOUNT, OP_UMOUNT: umount2(target, flags), OP_TRIM: malloc_trim(0), OP_WAIT: waitpid(pid) */
+  pid_t pid;
   /* output */
   int err;
   int trimmed; /* OP_TRIM: malloc_trim's result */
+  int status;  /* OP_WAIT: the exit code, or -signal */
   napi_deferred deferred;
   napi_async_work work;
 } job_t;
@@ -71,6 +86,13 @@ static void execute(napi_env env, void *data) {
   if (j->op == OP_TRIM) {
     j->err = 0;
     j->trimmed = malloc_trim(0);
+  } else if (j->op == OP_WAIT) {
+    int st = 0;
+    pid_t r;
+    do r = waitpid(j->pid, &st, 0);
+    while (r < 0 && errno == EINTR);
+    j->err = r < 0 ? errno : 0;
+    j->status = WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : 0;
   } else if (j->op == OP_UMOUNT) {
     j->err = umount2(j->target, (int)j->flags) == 0 ? 0 : errno;
   } else if (j->cwd == NULL) {
@@ -84,23 +106,29 @@ static void execute(napi_env env, void *data) {
   }
 }
 
+/* An Error with Node's shape for a failed syscall: message strerror, code the errno name. */
+static napi_value errno_error(napi_env env, int e) {
+  const char *name = strerrorname_np(e);
+  napi_value msg, code, errno_v, err;
+  napi_create_string_utf8(env, strerror(e), NAPI_AUTO_LENGTH, &msg);
+  napi_create_string_utf8(env, name != NULL ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
+  napi_create_int32(env, e, &errno_v);
+  napi_create_error(env, code, msg, &err);
+  napi_set_named_property(env, err, "errno", errno_v);
+  return err;
+}
+
 static void complete(napi_env env, napi_status status, void *data) {
   job_t *j = data;
   if (status != napi_ok && j->err == 0) j->err = ECANCELED;
   if (j->err == 0) {
     napi_value v;
     if (j->op == OP_TRIM) napi_get_boolean(env, j->trimmed != 0, &v);
+    else if (j->op == OP_WAIT) napi_create_int32(env, j->status, &v);
     else napi_get_undefined(env, &v);
     napi_resolve_deferred(env, j->deferred, v);
   } else {
-    const char *name = strerrorname_np(j->err);
-    napi_value msg, code, errno_v, err;
-    napi_create_string_utf8(env, strerror(j->err), NAPI_AUTO_LENGTH, &msg);
-    napi_create_string_utf8(env, name != NULL ? name : "EUNKNOWN", NAPI_AUTO_LENGTH, &code);
-    napi_create_int32(env, j->err, &errno_v);
-    napi_create_error(env, code, msg, &err);
-    napi_set_named_property(env, err, "errno", errno_v);
-    napi_reject_deferred(env, j->deferred, err);
+      napi_reject_deferred(env, j->deferred, errno_error(env, j->err));
   }
   napi_delete_async_work(env, j->work);
   job_free(j);
@@ -127,7 +155,7 @@ static napi_value queue(napi_env env, job_t *j) {
     job_free(j);
     return NULL;
   }
-  napi_create_string_utf8(env, j->op == OP_TRIM ? "berth.trim" : j->op == OP_UMOUNT ? "berth.umount" : "berth.mount", NAPI_AUTO_LENGTH, &name);
+  napi_create_string_utf8(env, j->op == OP_TRIM ? "berth.trim" : j->op == OP_WAIT ? "berth.waitpid" : j->op == OP_UMOUNT ? "berth.umount" : "berth.mount", NAPI_AUTO_LENGTH, &name);
   napi_create_async_work(env, NULL, name, execute, complete, j, &j->work);
   napi_queue_async_work(env, j->work);
   return promise;
@@ -180,6 +208,164 @@ static napi_value js_malloc_trim(napi_env env, napi_callback_info info) {
   return queue(env, j);
 }
 
+/* A JS array of strings as a NULL-terminated, malloc'd vector (each string too); NULL on a type error. */
+static char **str_vec(napi_env env, napi_value arr) {
+  bool is_arr = false;
+  uint32_t n = 0;
+  if (napi_is_array(env, arr, &is_arr) != napi_ok || !is_arr || napi_get_array_length(env, arr, &n) != napi_ok) return NULL;
+  char **v = calloc((size_t)n + 1, sizeof *v);
+  if (v == NULL) return NULL;
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value e;
+    if (napi_get_element(env, arr, i, &e) != napi_ok || !str_arg(env, e, &v[i]) || v[i] == NULL) {
+      for (uint32_t k = 0; k <= i; k++) free(v[k]);
+      free(v);
+      return NULL;
+    }
+  }
+  return v;
+}
+
+static void vec_free(char **v) {
+  if (v == NULL) return;
+  for (char **p = v; *p != NULL; p++) free(*p);
+  free(v);
+}
+
+/* The kernel's struct sigaction for rt_sigaction(2) (x86_64/arm64 layout: handler, flags, restorer, mask). */
+struct k_sigaction {
+  void (*handler)(int);
+  unsigned long flags;
+  void (*restorer)(void);
+  unsigned long mask;
+};
+
+typedef struct {
+  const char *file;
+  char *const *argv, *const *envp;
+  const char *cwd;
+  int devnull, err_w, sync_w;
+  volatile int child_err; /* set by the child (it shares our memory until execve) */
+} spawn_req_t;
+
+/*
+ * vfork + execve, in a frame of its own: the child runs on this stack until it
+ * execs or exits, so it must never return into a caller's frame. Raw syscalls and
+ * stores through `r` only (no handler of the daemon may run in the child).
+ */
+static pid_t __attribute__((noinline)) vfork_exec(spawn_req_t *r) {
+  pid_t pid = vfork();
+  if (pid != 0) return pid;
+  struct k_sigaction dfl = {SIG_DFL, 0, NULL, 0};
+  unsigned long none = 0;
+  if (dup2(r->devnull, 0) < 0 || dup2(r->devnull, 1) < 0 || dup2(r->err_w, 2) < 0 ||
+      /* dup2 onto itself would keep close-on-exec */
+      (r->sync_w == 3 ? fcntl(3, F_SETFD, 0) : dup2(r->sync_w, 3)) < 0 || chdir(r->cwd) != 0 || setsid() < 0) {
+    r->child_err = errno;
+    _exit(127);
+  }
+  for (int sig = 1; sig <= 64; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP) syscall(SYS_rt_sigaction, sig, &dfl, NULL, sizeof dfl.mask);
+  syscall(SYS_rt_sigprocmask, SIG_SETMASK, &none, NULL, sizeof none);
+  execve(r->file, r->argv, r->envp);
+  r->child_err = errno;
+  _exit(127);
+}
+
+/*
+ * spawnPiped(file, argv, env, cwd) -> { pid, stderr, fd3 }: runs `file` (an absolute
+ * path; argv[0] included in argv) in a new session, in `cwd`, with exactly `env`;
+ * stdin and stdout /dev/null, stderr and fd 3 the write ends of two pipes whose
+ * read ends (non-blocking, close-on-exec) are returned. Throws an errno Error
+ * (the child's, when chdir or execve failed).
+ *
+ * vfork(2), not posix_spawn(3): glibc's posix_spawn leaves its two internal signals
+ * (32, 33) ignored in the child, and an ignored signal stays ignored across execve —
+ * down to the container's process (conmon and runc do not reset them). The child
+ * here runs with every signal blocked (raw rt_sigprocmask: glibc's API cannot block
+ * the internal ones), resets every disposition to the default with raw syscalls (no
+ * handler of the daemon can run in it), then unblocks and execs — what libuv's
+ * fork-based spawn gives a child.
+ */
+static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  char *file = NULL, *cwd = NULL, **args = NULL, **envp = NULL;
+  int p_err[2] = {-1, -1}, p_sync[2] = {-1, -1}, devnull = -1;
+  int e = 0;
+  pid_t pid = 0;
+  napi_value result = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
+      !str_arg(env, argv[0], &file) || file == NULL || (args = str_vec(env, argv[1])) == NULL ||
+      (envp = str_vec(env, argv[2])) == NULL || !str_arg(env, argv[3], &cwd) || cwd == NULL) {
+    napi_throw_type_error(env, NULL, "spawnPiped(file, argv, env, cwd): bad arguments");
+    goto out;
+  }
+  if (pipe2(p_err, O_CLOEXEC) != 0 || pipe2(p_sync, O_CLOEXEC) != 0 ||
+      (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
+    e = errno;
+    goto out;
+  }
+  {
+    unsigned long all = ~0UL, old = 0;
+    spawn_req_t req = {file, args, envp, cwd, devnull, p_err[1], p_sync[1], 0};
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
+    pid = vfork_exec(&req);
+    if (pid < 0) e = errno;
+    syscall(SYS_rt_sigprocmask, SIG_SETMASK, &old, NULL, sizeof old);
+    if (pid > 0 && req.child_err != 0) {
+      /* It never ran: reap it here (it has exited: vfork returned) and report why. */
+      e = req.child_err;
+      while (waitpid(pid, NULL, 0) < 0 && errno == EINTR) {
+      }
+    }
+    if (e != 0) goto out;
+  }
+  fcntl(p_err[0], F_SETFL, fcntl(p_err[0], F_GETFL) | O_NONBLOCK);
+  fcntl(p_sync[0], F_SETFL, fcntl(p_sync[0], F_GETFL) | O_NONBLOCK);
+  {
+    napi_value o, v;
+    napi_create_object(env, &o);
+    napi_create_int32(env, pid, &v);
+    napi_set_named_property(env, o, "pid", v);
+    napi_create_int32(env, p_err[0], &v);
+    napi_set_named_property(env, o, "stderr", v);
+    napi_create_int32(env, p_sync[0], &v);
+    napi_set_named_property(env, o, "fd3", v);
+    result = o;
+    p_err[0] = p_sync[0] = -1; /* the caller's now */
+  }
+out:
+  for (int i = 0; i < 2; i++) {
+    if (p_err[i] >= 0) close(p_err[i]);
+    if (p_sync[i] >= 0) close(p_sync[i]);
+  }
+  if (devnull >= 0) close(devnull);
+  free(file);
+  free(cwd);
+  vec_free(args);
+  vec_free(envp);
+  if (e != 0) napi_throw(env, errno_error(env, e));
+  return result;
+}
+
+/* waitPid(pid) -> Promise<number>: reaps the child; its exit code, or -signal when a signal ended it. */
+static napi_value js_wait_pid(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  int32_t pid = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
+    napi_throw_type_error(env, NULL, "waitPid(pid): bad arguments");
+    return NULL;
+  }
+  job_t *j = calloc(1, sizeof *j);
+  if (j == NULL) return NULL;
+  j->op = OP_WAIT;
+  j->pid = pid;
+  return queue(env, j);
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn);
@@ -188,5 +374,9 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "umount", fn);
   napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, js_malloc_trim, NULL, &fn);
   napi_set_named_property(env, exports, "mallocTrim", fn);
+  napi_create_function(env, "spawnPiped", NAPI_AUTO_LENGTH, js_spawn_piped, NULL, &fn);
+  napi_set_named_property(env, exports, "spawnPiped", fn);
+  napi_create_function(env, "waitPid", NAPI_AUTO_LENGTH, js_wait_pid, NULL, &fn);
+  napi_set_named_property(env, exports, "waitPid", fn);
   return exports;
 }

@@ -38,6 +38,7 @@ import { run } from '../util/process.js';
 import { readTar } from '../util/tar/reader.js';
 import { TarWriter } from '../util/tar/writer.js';
 import type { TarHeader } from '../util/tar/types.js';
+import { quoteDumpName } from '../util/fileCapabilities.js';
 
 export interface ApplyOptions {
   signal?: AbortSignal;
@@ -117,16 +118,6 @@ function toSeconds(ns: bigint): number {
 
 function errnoOf(e: unknown): string | undefined {
   return (e as NodeJS.ErrnoException | null)?.code;
-}
-
-/** Escapes a path or name for getfattr's dump format, which setfattr --restore reads back (\ooo octal). */
-function dumpQuote(s: string): string {
-  let out = '';
-  for (const c of Buffer.from(s, 'utf8')) {
-    const safe = (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || c === 0x2e || c === 0x2f || c === 0x5f || c === 0x2d || c === 0x2b;
-    out += safe ? String.fromCharCode(c) : `\\${c.toString(8).padStart(3, '0')}`;
-  }
-  return out;
 }
 
 class LayerApplier {
@@ -483,8 +474,8 @@ class LayerApplier {
     if (this.xattrs.size === 0) return;
     const lines: string[] = [];
     for (const [rel, m] of this.xattrs) {
-      lines.push(`# file: ${rel === '' ? '.' : dumpQuote(rel)}`);
-      for (const [k, v] of m) lines.push(`${dumpQuote(k)}=0x${v.toString('hex')}`);
+      lines.push(`# file: ${rel === '' ? '.' : quoteDumpName(rel)}`);
+      for (const [k, v] of m) lines.push(`${quoteDumpName(k)}=0x${v.toString('hex')}`);
       lines.push('');
     }
     // -h: set on a symlink itself, never on what it points to. Paths are relative to dest.

@@ -1,7 +1,7 @@
 /**
  * build/buildService: the daemon's build entry points — receive a context
- * (the request body, or a remote URL: a tar or a plain Dockerfile; git is
- * refused), parse the Dockerfile, hand back a prepared build to run, and
+ * (the request body, or a remote URL: a tar, a plain Dockerfile or a git
+ * repository), parse the Dockerfile, hand back a prepared build to run, and
  * clean up after it whatever happened: every mount under the build's
  * directory is detached before the directory goes. Also the cache's
  * prune and df views. Knows nothing of HTTP.
@@ -17,6 +17,7 @@ import type { Builder, BuildResult } from './builder.js';
 import type { BuildCache, CacheRecord, PruneReport } from './buildCache.js';
 import { BuildContext } from './buildContext.js';
 import { isGitURL, isURL } from './download.js';
+import { gitContextTar } from './gitContext.js';
 import { MAX_DOCKERFILE_BYTES } from './limits.js';
 import type { BuildOptions } from './options.js';
 import type { MessageSink } from './output.js';
@@ -83,9 +84,17 @@ export class BuildService {
     }
   }
 
-  /** moby's Detect for `remote`: a git URL (refused), or an http(s) URL of a tar or a plain Dockerfile. */
+  /** moby's Detect for `remote`: a git URL (fetched with git), or an http(s) URL of a tar or a plain Dockerfile. */
   private async remoteContext(remote: string, dir: string, signal: AbortSignal): Promise<BuildContext> {
-    if (isGitURL(remote)) throw new InvalidArgumentError(`unsupported context: berth does not build from git repositories (${remote}); clone it and build the directory`);
+    if (isGitURL(remote)) {
+      const tar = join(dir, 'git.tar');
+      await gitContextTar(remote, dir, tar, signal);
+      // The checkout is packed; only the tar's index is kept, as for any context.
+      await rm(join(dir, 'git'), { recursive: true, force: true });
+      const ctx = await BuildContext.fromTar(createReadStream(tar), { dir: join(dir, 'ctx'), maxBytes: this.maxContextBytes, signal });
+      await rm(tar, { force: true });
+      return ctx;
+    }
     if (!isURL(remote)) throw new InvalidArgumentError(`remoteURL (${remote}) could not be recognized as URL`);
     let res: Response;
     try {

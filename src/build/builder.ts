@@ -25,6 +25,7 @@ import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
 import { isMounted, unmount } from '../util/mount.js';
 import { BuildArgs, platformArgs } from './buildArgs.js';
 import type { BuildCache } from './buildCache.js';
+import { CacheFromSources } from './cacheFrom.js';
 import type { BuildContext } from './buildContext.js';
 import type { Dockerfile, LabelInstruction, Stage } from './dockerfile/ast.js';
 import { parseDockerfile, parseInstruction } from './dockerfile/parser.js';
@@ -121,6 +122,7 @@ class Build {
   private readonly target: Platform;
   private tmpCounter = 0;
   private labelSteps: Step[] = [];
+  private cacheFrom: CacheFromSources | null = null;
 
   constructor(
     private readonly deps: BuilderDeps,
@@ -185,6 +187,7 @@ class Build {
           this.args.addMetaArg(kv.key, v);
         }
       }
+      this.cacheFrom = this.cacheSources();
       const seq = new OutputSequencer(sink);
       const tasks = p.needed.map((i) => {
         const slot = seq.slot();
@@ -232,6 +235,7 @@ class Build {
       opts: this.opts,
       context: this.ctx,
       cache: this.deps.cache,
+      cacheFrom: this.cacheFrom,
       stepImages: this.deps.stepImages,
       runner: this.deps.runner,
       openRoot: async (img) => {
@@ -338,6 +342,20 @@ class Build {
       }
     }
     return s;
+  }
+
+  /** moby's NewImageCache: `--cache-from` names that are not local images are skipped, not errors. */
+  private cacheSources(): CacheFromSources | null {
+    const found: ImageRecord[] = [];
+    for (const name of this.opts.cacheFrom) {
+      try {
+        const img = this.deps.images.resolve(name);
+        if (!found.some((f) => f.id === img.id)) found.push(img);
+      } catch (e) {
+        if (!(e instanceof NotFoundError) && !(e instanceof InvalidArgumentError)) throw e;
+      }
+    }
+    return found.length > 0 ? new CacheFromSources(found) : null;
   }
 
   private stageIndexByName(name: string, before: number): number | null {

@@ -17,6 +17,8 @@ export interface BuildOptions {
   /** `--label`: added to the last stage as LABEL steps. */
   labels: Record<string, string>;
   target: string;
+  /** `--cache-from`: images whose history may supply steps (moby's legacy ImageCache sources). */
+  cacheFrom: string[];
   noCache: boolean;
   /** Always pull base images (`--pull`). */
   pull: boolean;
@@ -50,6 +52,7 @@ export function defaultBuildOptions(): BuildOptions {
     buildArgs: new Map(),
     labels: {},
     target: '',
+    cacheFrom: [],
     noCache: false,
     pull: false,
     remove: true,

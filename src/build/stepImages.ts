@@ -11,7 +11,7 @@ import type { ContentStore } from '../content/contentStore.js';
 import type { ImageRecord, ImageStore } from '../images/imageStore.js';
 import type { LayerUnpacker } from '../images/layerUnpacker.js';
 import { commitImage } from '../images/committer.js';
-import type { ContainerConfigPart, ImageConfig } from '../oci/image.js';
+import type { ContainerConfigPart, HistoryEntry, ImageConfig } from '../oci/image.js';
 import type { Platform } from '../oci/platform.js';
 
 export interface StepImageDeps {
@@ -46,6 +46,37 @@ export class StepImages {
       history: [...(base?.history ?? []), { created: now, created_by: createdBy, ...(author ? { author } : {}), empty_layer: true }],
     };
     const layers = parent ? await this.deps.images.layerDescriptors(parent) : [];
+    return this.deps.images.storeBuilt(config, layers, parent?.id ?? '');
+  }
+
+  /**
+   * A step taken from a `--cache-from` image (moby's restoreCachedImage): the parent's layers plus the
+   * source's layer for the step (already stored and unpacked, as the source is a local image), the
+   * source's history entry, and this build's own config for the step.
+   */
+  async restore(parent: ImageRecord | null, platform: Platform, runConfig: ContainerConfigPart, author: string, source: ImageRecord, entry: HistoryEntry, layerIndex: number | null): Promise<ImageRecord> {
+    const base = parent?.config;
+    const diffIds = [...(base?.rootfs.diff_ids ?? [])];
+    const layers = parent ? await this.deps.images.layerDescriptors(parent) : [];
+    if (layerIndex !== null) {
+      const srcLayers = await this.deps.images.layerDescriptors(source);
+      const diffId = source.config.rootfs.diff_ids[layerIndex];
+      const desc = srcLayers[layerIndex];
+      if (diffId === undefined || desc === undefined) throw new Error(`cache-from image ${source.id} has no layer ${layerIndex}`);
+      diffIds.push(diffId);
+      layers.push(desc);
+    }
+    const variant = base ? base.variant : source.config.variant;
+    const config: ImageConfig = {
+      architecture: base?.architecture ?? source.config.architecture ?? platform.architecture,
+      os: base?.os ?? source.config.os ?? platform.os,
+      ...(variant ? { variant } : {}),
+      created: entry.created ?? new Date().toISOString(),
+      ...(author ? { author } : {}),
+      config: storedConfig(runConfig),
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history: [...(base?.history ?? []), { ...entry }],
+    };
     return this.deps.images.storeBuilt(config, layers, parent?.id ?? '');
   }
 

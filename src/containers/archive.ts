@@ -9,8 +9,10 @@
  *
  * Works on a root directory the caller provides (a running container's
  * /proc/<pid>/root, or its mounted snapshot); never mounts anything itself.
+ * Owners in the tars are the container's view: a user-namespaced container's
+ * caller passes the translation between its ids and the host's (`IdShift`).
  */
-import { createReadStream, type Stats } from 'node:fs';
+import { createReadStream, type BigIntStats, type Stats } from 'node:fs';
 import { lstat, readdir, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -21,8 +23,34 @@ import { readTar } from '../util/tar/reader.js';
 import { TarWriter } from '../util/tar/writer.js';
 import { devNumbers } from '../runtime/isolation.js';
 import { readCapabilities } from '../archive/capabilityXattrs.js';
+import { CAPABILITY_XATTR, capabilityForNamespace } from '../util/fileCapabilities.js';
 
 const MAX_SYMLINKS = 255;
+
+/** Owner translation for a user-namespaced container (--userns-remap); absent otherwise. */
+export interface IdShift {
+  /** A host owner as the container sees it (ids outside its map read as nobody, as the kernel shows them). */
+  toContainer(uid: number, gid: number): { uid: number; gid: number };
+  /** A container owner on the host; throws for ids outside the map. */
+  toHost(uid: number, gid: number): { uid: number; gid: number };
+  /** A container uid on the host; null outside the map. */
+  hostUid(uid: number): number | null;
+}
+
+/**
+ * An archive's `security.capability` (revision 2: for root) as the container's own: revision 3
+ * naming its root's host uid, what the kernel writes when the container's root sets one itself,
+ * so it holds in the container and not on the host. Other xattrs pass unchanged.
+ */
+function xattrsForContainer(xattrs: Map<string, Buffer>, ids: IdShift): Map<string, Buffer> {
+  const cap = xattrs.get(CAPABILITY_XATTR);
+  if (cap === undefined) return xattrs;
+  const out = new Map(xattrs);
+  const shifted = capabilityForNamespace(cap, (uid) => ids.hostUid(uid));
+  if (shifted === null) out.delete(CAPABILITY_XATTR);
+  else out.set(CAPABILITY_XATTR, shifted);
+  return out;
+}
 
 /** Clean absolute container path, keeping a trailing "/" or "/." (they mean "the directory itself"). */
 export function cleanContainerPath(p: string): string {
@@ -81,11 +109,12 @@ export async function resolvePath(root: string, path: string): Promise<{ resolve
 }
 
 /** Go's os.FileMode bits for a stat (what the docker CLI decodes from the stat header). */
-export function goFileMode(st: Stats): number {
-  let m = st.mode & 0o777;
-  if (st.mode & 0o4000) m |= 1 << 23; // setuid
-  if (st.mode & 0o2000) m |= 1 << 22; // setgid
-  if (st.mode & 0o1000) m |= 1 << 20; // sticky
+export function goFileMode(st: Stats | BigIntStats): number {
+  const mode = Number(st.mode);
+  let m = mode & 0o777;
+  if (mode & 0o4000) m |= 1 << 23; // setuid
+  if (mode & 0o2000) m |= 1 << 22; // setgid
+  if (mode & 0o1000) m |= 1 << 20; // sticky
   if (st.isDirectory()) m |= 2 ** 31;
   else if (st.isSymbolicLink()) m |= 1 << 27;
   else if (st.isFIFO()) m |= 1 << 25;
@@ -110,12 +139,19 @@ function hostPath(root: string, containerPath: string): string {
 /** The stat `HEAD /containers/{id}/archive` sends (base64 JSON in X-Docker-Container-Path-Stat). */
 export async function statPath(root: string, path: string, containerId: string): Promise<{ stat: PathStat; resolved: string; abs: string }> {
   const { resolved, abs } = await resolvePath(root, path);
-  const st = await lstat(hostPath(root, resolved)).catch(() => null);
+  const st = await lstat(hostPath(root, resolved), { bigint: true }).catch(() => null);
   if (st === null) throw new NotFoundError(`Could not find the file ${path} in container ${containerId}`);
   let linkTarget = '';
   if (st.isSymbolicLink()) linkTarget = await resolveInScope(root, resolved);
   const name = abs === '/' ? '/' : (abs.replace(/\/\.?$/, '').split('/').pop() ?? '');
-  return { stat: { name, size: st.size, mode: goFileMode(st), mtime: st.mtime.toISOString(), linkTarget }, resolved, abs };
+  return { stat: { name, size: Number(st.size), mode: goFileMode(st), mtime: goTimeJSON(st.mtimeNs), linkTarget }, resolved, abs };
+}
+
+/** Go's time.Time in JSON (RFC3339Nano, UTC): trailing zeros of the fraction dropped, none at all for whole seconds. */
+export function goTimeJSON(ns: bigint): string {
+  const sec = ns / 1_000_000_000n;
+  const frac = (ns % 1_000_000_000n).toString().padStart(9, '0').replace(/0+$/, '');
+  return `${new Date(Number(sec) * 1000).toISOString().slice(0, 19)}${frac === '' ? '' : `.${frac}`}Z`;
 }
 
 /**
@@ -123,20 +159,21 @@ export async function statPath(root: string, path: string, containerId: string):
  * tree's contents). `caps` holds the `security.capability` xattrs of the tree by host path, which
  * go into the entries as Docker's archives carry them (SCHILY.xattr).
  */
-async function addTree(writer: TarWriter, src: string, name: string, links: Map<string, string>, caps: ReadonlyMap<string, Buffer>): Promise<void> {
+async function addTree(writer: TarWriter, src: string, name: string, links: Map<string, string>, caps: ReadonlyMap<string, Buffer>, ids: IdShift | undefined): Promise<void> {
   const st = await lstat(src);
   const cap = caps.get(src);
+  const owner = ids ? ids.toContainer(st.uid, st.gid) : { uid: st.uid, gid: st.gid };
   const base = {
     mode: st.mode & 0o7777,
-    uid: st.uid,
-    gid: st.gid,
+    uid: owner.uid,
+    gid: owner.gid,
     mtimeNs: BigInt(Math.floor(st.mtimeMs)) * 1_000_000n,
     ...(cap !== undefined ? { xattrs: new Map([['security.capability', cap]]) } : {}),
   };
   if (st.isDirectory()) {
     if (name !== '') await writer.add({ name, type: 'directory', ...base });
     const entries = (await readdir(src)).sort();
-    for (const e of entries) await addTree(writer, join(src, e), name === '' ? e : `${name}/${e}`, links, caps);
+    for (const e of entries) await addTree(writer, join(src, e), name === '' ? e : `${name}/${e}`, links, caps, ids);
     return;
   }
   if (name === '') throw new InvalidArgumentError('cannot archive the contents of a non-directory');
@@ -162,14 +199,14 @@ async function addTree(writer: TarWriter, src: string, name: string, links: Map<
  * Streams a tar of a container path to `out` (moby's containerArchivePath rebase): entries
  * start with the requested path's base name; "/." gives the directory's contents.
  */
-export async function archivePath(root: string, resolved: string, abs: string, out: Writable): Promise<void> {
+export async function archivePath(root: string, resolved: string, abs: string, out: Writable, ids?: IdShift): Promise<void> {
   const writer = new TarWriter();
   const src = hostPath(root, resolved);
   let name = abs === '/' ? '.' : (abs.replace(/\/$/, '').split('/').pop() ?? '');
   if (abs.endsWith('/.')) name = '.';
   const produce = (async () => {
     try {
-      await addTree(writer, src, name, new Map(), await readCapabilities(src));
+      await addTree(writer, src, name, new Map(), await readCapabilities(src), ids);
       await writer.finish();
     } catch (e) {
       writer.abort(e as Error);
@@ -180,11 +217,11 @@ export async function archivePath(root: string, resolved: string, abs: string, o
 }
 
 /** A tar of the whole root (`docker export`): entries relative to it, without a leading "./". */
-export async function exportRoot(root: string, out: Writable): Promise<void> {
+export async function exportRoot(root: string, out: Writable, ids?: IdShift): Promise<void> {
   const writer = new TarWriter();
   const produce = (async () => {
     try {
-      await addTree(writer, root, '', new Map(), await readCapabilities(root));
+      await addTree(writer, root, '', new Map(), await readCapabilities(root), ids);
       await writer.finish();
     } catch (e) {
       writer.abort(e as Error);
@@ -199,6 +236,8 @@ export interface ExtractOptions {
   noOverwriteDirNonDir: boolean;
   /** Keep the archive's owners; otherwise everything belongs to the container's root (0:0). */
   copyUIDGID: boolean;
+  /** A user-namespaced container: owners (the container's view) are written as their host ids. */
+  ids?: IdShift;
 }
 
 /**
@@ -225,7 +264,8 @@ export async function extractInto(root: string, destResolved: string, tar: Reada
             if (!existing.isDirectory() && isDir) throw new ConflictError(`cannot overwrite non-directory "${join(destResolved, rel)}" with directory "${h.name}"`);
           }
         }
-        const header = opts.copyUIDGID ? h : { ...h, uid: 0, gid: 0, uname: '', gname: '' };
+        let header = opts.copyUIDGID ? h : { ...h, uid: 0, gid: 0, uname: '', gname: '' };
+        if (opts.ids) header = { ...header, ...opts.ids.toHost(header.uid, header.gid), xattrs: xattrsForContainer(header.xattrs, opts.ids) };
         await writer.add(header, h.type === 'file' || h.type === 'other' ? body : undefined);
       }
       await writer.finish();

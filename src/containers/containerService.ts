@@ -37,11 +37,13 @@ import { LogRotator } from './logRotator.js';
 import { StatsService } from './statsService.js';
 import { HealthMonitor } from './healthMonitor.js';
 import { archivePath, exportRoot, extractInto, overlayChanges, statPath, type Change, type ExtractOptions, type PathStat } from './archive.js';
-import { ContainerMounts } from './mountPoints.js';
+import { ContainerMounts, mountPointOf, type ResolveOptions } from './mountPoints.js';
 import type { VolumeService } from '../volumes/volumeService.js';
 import { withUserMounts } from '../runtime/spec.js';
 import type { ContainerNetworking, ContainerNetworkView, NetworkSetUp } from '../network/containerNetworking.js';
 import type { ContainerUserns } from './usernsRemap.js';
+import type { Trash } from '../util/trash.js';
+import { mountRootfs } from './rootfsMount.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -86,6 +88,8 @@ export interface ContainerServiceOptions {
   networking?: ContainerNetworking;
   /** `berthd --userns-remap`: containers' root maps to an unprivileged host range (containers/usernsRemap). */
   userns?: ContainerUserns;
+  /** Where removed containers' directories are deleted in the background (util/trash); without it, in place. */
+  trash?: Trash;
 }
 
 interface Waiter {
@@ -136,7 +140,14 @@ export class ContainerService {
     private readonly events: EventBus,
   ) {
     this.store = store;
-    this.mounts = new ContainerMounts(opts.volumes);
+    this.mounts = new ContainerMounts(opts.volumes, (id) => this.dir(id), {
+      resolve: (ref) => this.images.resolve(ref).id,
+      mounts: async (imageId, c) => {
+        const top = this.images.topSnapshot(this.images.resolve(imageId));
+        const layers = top === null ? [] : this.snapshots.mounts(top);
+        return (await this.opts.userns?.mounts(c.HostConfig, layers)) ?? layers;
+      },
+    });
     // Bad daemon defaults fail here, at start-up, rather than at every create.
     normalizeLogConfig(undefined, opts.logDefaults ?? BUILTIN_LOG_DEFAULTS);
     this.exitDir = join(opts.root, 'exits');
@@ -229,6 +240,7 @@ export class ContainerService {
       void this.handleExit(id, info);
     });
     await this.exits.start();
+    this.opts.trash?.sweep();
     await this.recover();
   }
 
@@ -240,11 +252,12 @@ export class ContainerService {
     this.health.close();
     for (const r of this.restarts.values()) if (r.timer) clearTimeout(r.timer);
     await this.opts.runtime.settle();
+    await this.opts.trash?.settle();
   }
 
   // ---- create ------------------------------------------------------------
 
-  async create(name: string | undefined, body: unknown): Promise<{ Id: string; Warnings: string[] }> {
+  async create(name: string | undefined, body: unknown, createOpts: ResolveOptions = {}): Promise<{ Id: string; Warnings: string[] }> {
     const { config, hostConfig } = validateCreateBody(body);
     this.opts.userns?.validate(hostConfig);
     if (!config.Image) throw new InvalidArgumentError('config cannot be empty in order to create a container');
@@ -275,7 +288,7 @@ export class ContainerService {
     // Before the hostname default: host mode takes the host's name (network module).
     const netDoc = this.opts.networking?.prepareCreate(rec, (body as { NetworkingConfig?: unknown }).NetworkingConfig);
     if (!merged.Hostname) merged.Hostname = id.slice(0, 12);
-    const mounts = await this.mounts.resolve(id, hostConfig, merged, (ref) => this.store.resolve(ref));
+    const mounts = await this.mounts.resolve(id, hostConfig, merged, (ref) => this.store.resolve(ref), createOpts);
     rec.MountPoints = mounts.points;
     await mkdir(this.dir(id), { recursive: true, mode: 0o710 });
     try {
@@ -342,18 +355,21 @@ export class ContainerService {
     await rm(join(dir, 'persist', 'oom'), { force: true });
     await this.releaseRuntime(c);
     const layerMounts = this.snapshots.mounts(c.SnapshotKey);
-    await mountAll((await this.opts.userns?.mounts(c.HostConfig, layerMounts)) ?? layerMounts, rootfs);
+    await mountRootfs((await this.opts.userns?.mounts(c.HostConfig, layerMounts)) ?? layerMounts, rootfs, {
+      volatile: c.HostConfig.AutoRemove === true,
+      ranBefore: c.State.StartedAt !== ZERO_TIME,
+    });
     let pid: number;
     let conmonPid: number;
     let net: NetworkSetUp | null = null;
     try {
-      net = (await this.opts.networking?.setUp(c, dir)) ?? null;
+      net = (await this.opts.networking?.setUp(c, dir, { netnsInContainerUserns: this.opts.userns?.appliesTo(c.HostConfig) === true })) ?? null;
       await writeEtcFiles(c, dir, net?.files);
       await this.opts.userns?.prepareBundle(c, dir, rootfs);
       const userMounts = await this.mounts.setup(c, rootfs);
       const spec = await buildContainerSpec(c, dir, rootfs, this.opts.cgroupParent, net?.namespace);
       withUserMounts(userMounts)(spec);
-      this.opts.userns?.specOpt(c.HostConfig)?.(spec);
+      this.opts.userns?.specOpt(c.HostConfig, await this.opts.userns.joinableUserns(c.HostConfig, net?.userns))?.(spec);
       await this.opts.runtime.writeSpec(dir, spec);
       const created = await this.opts.runtime.create({
         id: c.Id,
@@ -389,7 +405,7 @@ export class ContainerService {
     }
     try {
       // The CNI ADDs ran while runc created the container; they must be done before it starts.
-      await net?.ready();
+      await net?.ready(pid);
     } catch (e) {
       await this.opts.runtime.delete(c.Id, { force: true }).catch(() => undefined);
       await unmount(rootfs).catch(() => undefined);
@@ -796,7 +812,7 @@ export class ContainerService {
         // Independent of each other once the rootfs is unmounted.
         await Promise.all([
           this.snapshots.stat(cur.SnapshotKey) ? this.snapshots.remove(cur.SnapshotKey) : undefined,
-          rm(this.dir(cur.Id), { recursive: true, force: true }),
+          this.opts.trash !== undefined ? this.opts.trash.discard(this.dir(cur.Id)) : rm(this.dir(cur.Id), { recursive: true, force: true }),
           this.exits.remove(cur.Id),
         ]);
         if (opts.runtimeInBackground !== true) await this.opts.runtime.deleted(cur.Id);
@@ -921,9 +937,17 @@ export class ContainerService {
       const rootfs = join(this.dir(cur.Id), 'rootfs');
       await mkdir(rootfs, { recursive: true });
       const mounted = await isMounted(rootfs);
-      if (!mounted) await mountAll(this.snapshots.mounts(cur.SnapshotKey), rootfs);
+      // A user-namespaced container's own lower layers (owner-shifted copies), as when it runs.
+      const layers = this.snapshots.mounts(cur.SnapshotKey);
+      if (!mounted) await mountAll((await this.opts.userns?.mounts(cur.HostConfig, layers)) ?? layers, rootfs);
       try {
-        return await fn(rootfs, cur);
+        // As Docker: cp sees a stopped container's volumes and binds too (mounted for the call).
+        const unmountVolumes = opts.rootfsOnly ? null : await this.mounts.mountForCopy(cur, rootfs);
+        try {
+          return await fn(rootfs, cur);
+        } finally {
+          await unmountVolumes?.();
+        }
       } finally {
         if (!mounted) await unmount(rootfs).catch(() => undefined);
       }
@@ -943,7 +967,7 @@ export class ContainerService {
       const st = await statPath(root, path, c.Id);
       ready(st.stat);
       this.publish(c, 'archive-path');
-      await archivePath(root, st.resolved, st.abs, out);
+      await archivePath(root, st.resolved, st.abs, out, this.opts.userns?.idShift(c.HostConfig));
     });
   }
 
@@ -951,13 +975,17 @@ export class ContainerService {
   async archivePut(ref: string, path: string, tar: Readable, opts: ExtractOptions): Promise<void> {
     if (path === '') throw new InvalidArgumentError('no path given');
     await this.withRoot(ref, async (root, c) => {
-      if (c.HostConfig.ReadonlyRootfs) throw new ForbiddenError('container rootfs is marked read-only');
       const st = await statPath(root, path.endsWith('/') ? path : `${path}/`, c.Id).catch((e: unknown) => {
         if (e instanceof NotFoundError) throw new NotFoundError(`Could not find the file ${path} in container ${c.Id}`);
         throw e;
       });
+      // moby's checkIfPathIsInAVolume: a read-only mount refuses, a read-only rootfs only outside mounts.
+      const inMount = mountPointOf(c, st.resolved.replace(/\/\.?$/, '') || '/');
+      if (inMount !== null && !inMount.RW) throw new InvalidArgumentError('mounted volume is marked read-only');
+      if (inMount === null && c.HostConfig.ReadonlyRootfs) throw new ForbiddenError('container rootfs is marked read-only');
       if ((st.stat.mode & 2 ** 31) === 0) throw new InvalidArgumentError('extraction point is not a directory');
-      await extractInto(root, st.resolved, tar, opts);
+      const ids = this.opts.userns?.idShift(c.HostConfig);
+      await extractInto(root, st.resolved, tar, ids ? { ...opts, ids } : opts);
       this.publish(c, 'extract-to-dir');
     });
   }
@@ -978,7 +1006,7 @@ export class ContainerService {
       ref,
       async (root, c) => {
         this.publish(c, 'export');
-        await exportRoot(root, out);
+        await exportRoot(root, out, this.opts.userns?.idShift(c.HostConfig));
       },
       { rootfsOnly: true },
     );
@@ -1090,7 +1118,12 @@ export class ContainerService {
   }
 
   usingImage(imageId: string): string[] {
-    return this.store.usingImage(imageId);
+    // `--mount type=image` holds an image as a container's own image does.
+    const mounting = this.store
+      .listView()
+      .filter((c) => c.Image !== imageId && (c.MountPoints ?? []).some((m) => m.Type === 'image' && m.Source === imageId))
+      .map((c) => c.Id);
+    return [...this.store.usingImage(imageId), ...mounting];
   }
 
   /** NetworkSettings, ports and networks of a container as inspect and `ps` show them. */

@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, readFile, writeFile, lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { resolveUser } from './userLookup.js';
+import { groupAddOf, resolveUser } from './userLookup.js';
 import type { ContainerRecord } from './types.js';
 import {
   buildSpec,
@@ -111,7 +111,7 @@ function nanoCpus(c: ContainerRecord): number {
 }
 
 export async function buildContainerSpec(c: ContainerRecord, dir: string, rootfs: string, cgroupParent: string, netns?: NamespaceMode): Promise<OciSpec> {
-  const user = await resolveUser(rootfs, c.Config.User ?? '');
+  const user = await resolveUser(rootfs, c.Config.User ?? '', groupAddOf(c.HostConfig));
   const hostname = c.Config.Hostname || c.Id.slice(0, 12);
   const env = [...(c.Config.Env ?? [])];
   const hasKey = (k: string): boolean => env.some((e) => e.split('=')[0] === k);
@@ -230,3 +230,4 @@ async function ensureDirInRootfs(rootfs: string, dir: string): Promise<void> {
     }
   }
 }
+

@@ -22,7 +22,7 @@ import type { OciProcess, OciSpec } from '../runtime/ociTypes.js';
 import type { ContainerStore } from './containerStore.js';
 import type { AttachRequest } from './containerService.js';
 import type { ContainerRecord } from './types.js';
-import { resolveUser } from './userLookup.js';
+import { groupAddOf, resolveUser } from './userLookup.js';
 
 /** How long an exited exec stays inspectable (Docker's exec GC runs every 5 minutes). */
 export const EXITED_TTL_MS = 5 * 60 * 1000;
@@ -341,7 +341,7 @@ export class ExecService {
     }
     if (e.User) {
       const rootfs = spec.root.path.startsWith('/') ? spec.root.path : join(this.host.dir(c.Id), spec.root.path);
-      const u = await resolveUser(rootfs, e.User);
+      const u = await resolveUser(rootfs, e.User, groupAddOf(c.HostConfig));
       proc.user = { uid: u.uid, gid: u.gid };
       if (u.additionalGids.length > 0) proc.user.additionalGids = u.additionalGids;
     }

@@ -46,9 +46,15 @@ export interface HealthHost {
 
 const NS_PER_MS = 1_000_000;
 
-/** moby's validateHealthCheck (400 with its wording). Durations are nanoseconds. */
+/**
+ * moby's validateHealthCheck (400 with its wording). Durations are nanoseconds. Fields sent as
+ * null are dropped first: Go's decoder leaves them at their zero value, and SDKs (docker-py's
+ * Healthcheck type) send every field, null where unset.
+ */
 export function validateHealthcheck(h: HealthConfig | undefined | null): void {
   if (!h) return;
+  const rec = h as unknown as Record<string, unknown>;
+  for (const k of Object.keys(rec)) if (rec[k] === null) delete rec[k];
   const min = NS_PER_MS; // 1 ms
   const check = (v: number | undefined, what: string): void => {
     if (v === undefined || v === 0) return;

@@ -57,3 +57,12 @@ describe('passwd and group parsing', () => {
     assert.deepEqual(parseGroup(['wheel:x:10:a,b', 'x']), [{ name: 'wheel', gid: 10, members: ['a', 'b'] }]);
   });
 });
+
+describe('goTimeJSON', () => {
+  it("formats as Go's time.Time JSON: RFC3339Nano, no trailing zeros", async () => {
+    const { goTimeJSON } = await import('./archive.js');
+    assert.equal(goTimeJSON(0n), '1970-01-01T00:00:00Z');
+    assert.equal(goTimeJSON(1_700_000_000_120_000_000n), '2023-11-14T22:13:20.12Z');
+    assert.equal(goTimeJSON(1_700_000_000_000_000_001n), '2023-11-14T22:13:20.000000001Z');
+  });
+});

@@ -67,7 +67,11 @@ export function parseGroup(lines: string[]): GroupEntry[] {
 
 const isNumeric = (s: string): boolean => /^\d+$/.test(s);
 
-export async function resolveUser(rootfs: string, user: string): Promise<ResolvedUser> {
+/**
+ * `groupAdd` is HostConfig.GroupAdd: group names (looked up in the container's /etc/group) or
+ * numeric GIDs, added to the supplementary groups as moby does for the container and its execs.
+ */
+export async function resolveUser(rootfs: string, user: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
   const [userPart = '', groupPart] = user === '' ? ['0'] : user.split(':', 2);
   const passwd = parsePasswd(await readLines(join(rootfs, 'etc/passwd')));
   const groups = parseGroup(await readLines(join(rootfs, 'etc/group')));
@@ -96,5 +100,21 @@ export async function resolveUser(rootfs: string, user: string): Promise<Resolve
     entry !== undefined && (groupPart === undefined || groupPart === '')
       ? groups.filter((g) => g.members.includes((entry as PasswdEntry).name) && g.gid !== gid).map((g) => g.gid)
       : [];
+  for (const ga of groupAdd) {
+    let g: number;
+    if (isNumeric(ga)) g = Number(ga);
+    else {
+      const found = groups.find((x) => x.name === ga);
+      if (!found) throw new SystemError(`Unable to find group ${ga}: no matching entries in group file`);
+      g = found.gid;
+    }
+    if (!additionalGids.includes(g)) additionalGids.push(g);
+  }
   return { uid, gid, additionalGids, home: entry?.home || '/' };
+}
+
+/** HostConfig.GroupAdd as stored (anything but an array of strings counts as none). */
+export function groupAddOf(h: object): string[] {
+  const g = (h as { GroupAdd?: unknown }).GroupAdd;
+  return Array.isArray(g) ? g.filter((x): x is string => typeof x === 'string') : [];
 }

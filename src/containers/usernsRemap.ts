@@ -6,12 +6,13 @@
  * namespace in the OCI spec. ContainerService calls it at create and start;
  * it never starts, mounts or removes anything itself.
  */
-import { chown, lstat, mkdir } from 'node:fs/promises';
+import { chown, lstat, mkdir, readlink } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { InvalidArgumentError } from '../errdefs/errors.js';
 import type { Mount } from '../snapshots/overlaySnapshotter.js';
 import type { RemappedLayers } from '../snapshots/remappedLayers.js';
-import { toContainer, type IdMap } from '../util/idmap.js';
+import { toContainer, toHost, type IdMap } from '../util/idmap.js';
+import type { IdShift } from './archive.js';
 import { withUserNamespace } from '../runtime/userns.js';
 import type { SpecOpt } from '../runtime/spec.js';
 import type { ContainerRecord, HostConfig } from './types.js';
@@ -121,17 +122,61 @@ export class ContainerUserns {
     return (uid, gid) => ({ uid: toContainer(uids, uid) ?? 65534, gid: toContainer(gids, gid) ?? 65534 });
   }
 
-  /** The spec change: a user namespace with the daemon's maps; null for `--userns=host`. */
-  specOpt(h: HostConfig): SpecOpt | null {
+  /**
+   * For cp and export: owners as the container sees them and back (Docker's IdentityMapping);
+   * undefined for `--userns=host`. An owner outside the map cannot be written into the container.
+   */
+  idShift(h: HostConfig): IdShift | undefined {
+    if (!this.appliesTo(h)) return undefined;
+    const { uids, gids } = this.ids.map;
+    return {
+      toContainer: (uid, gid) => ({ uid: toContainer(uids, uid) ?? 65534, gid: toContainer(gids, gid) ?? 65534 }),
+      toHost: (uid, gid) => {
+        const u = toHost(uids, uid);
+        const g = toHost(gids, gid);
+        // moby's idtools wording.
+        if (u === null) throw new InvalidArgumentError(`Container ID ${uid} cannot be mapped to a host ID`);
+        if (g === null) throw new InvalidArgumentError(`Container ID ${gid} cannot be mapped to a host ID`);
+        return { uid: u, gid: g };
+      },
+      hostUid: (uid) => toHost(uids, uid),
+    };
+  }
+
+  /**
+   * `--network container:X` (`candidate` is X's `/proc/<pid>/ns/user`): the user namespace to join
+   * with X's network namespace, as Docker does — X's own, when X runs in one (remapped: it then
+   * owns that network namespace). Undefined when X is in the host's (`--userns=host`).
+   */
+  async joinableUserns(h: HostConfig, candidate: string | undefined): Promise<string | undefined> {
+    if (!this.appliesTo(h) || candidate === undefined) return undefined;
+    const [theirs, host] = await Promise.all([readlink(candidate).catch(() => null), readlink('/proc/self/ns/user')]);
+    return theirs !== null && theirs !== host ? candidate : undefined;
+  }
+
+  /**
+   * The spec change: a user namespace with the daemon's maps — `joinUserns` (from
+   * joinableUserns) joined instead of a new one made; null for `--userns=host`.
+   */
+  specOpt(h: HostConfig, joinUserns?: string): SpecOpt | null {
     if (!this.appliesTo(h)) return null;
     const userns = withUserNamespace(this.ids.map);
     return (spec) => {
       userns(spec);
       const net = spec.linux.namespaces.find((n) => n.type === 'network');
+      if (joinUserns !== undefined && net?.path !== undefined) {
+        // The joined network namespace belongs to this user namespace: sysfs can be mounted.
+        // runc joins the user namespace first, and keeps the maps for its own use (as Docker passes them).
+        const user = spec.linux.namespaces.find((n) => n.type === 'user');
+        if (user !== undefined) user.path = joinUserns;
+        return;
+      }
       if (net === undefined || net.path !== undefined) {
-        // Only the owner of a network namespace may mount sysfs; one made beforehand (CNI, by path)
-        // or the host's belongs to the host's user namespace, so runc's mount would fail with EPERM.
-        // Bind the host's /sys instead (podman does the same); the mapped root cannot write it.
+        // Only the owner of a network namespace may mount sysfs; the host's, or one made by the host
+        // (`container:` a --userns=host container), belongs to the host's user namespace, so runc's
+        // mount would fail with EPERM. Bind the host's /sys instead (podman does the same); the
+        // mapped root cannot write it. (A remapped container's own namespace is made by runc inside
+        // its user namespace: network/containerNetworking SetUpOptions.)
         spec.mounts = spec.mounts.map((m) =>
           m.type === 'sysfs' ? { destination: m.destination, type: 'bind', source: '/sys', options: ['rbind', 'nosuid', 'noexec', 'nodev', 'ro'] } : m,
         );

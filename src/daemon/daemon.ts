@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { openDatabase, type Db } from '../metadata/db.js';
 import { ContentStore } from '../content/contentStore.js';
 import { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
+import { Trash } from '../util/trash.js';
 import { ImageStore } from '../images/imageStore.js';
 import { ImagePuller } from '../images/puller.js';
 import { LayerUnpacker } from '../images/layerUnpacker.js';
@@ -127,7 +128,9 @@ export class Daemon {
     this.db = openDatabase(join(root, 'berth.db'));
     const content = new ContentStore(join(root, 'content'));
     await content.init();
-    const snapshots = new OverlaySnapshotter(join(root, 'snapshots'), this.db);
+    // Removed snapshots' and containers' directories are deleted off the request's path (B68).
+    const trash = new Trash(join(root, 'trash'));
+    const snapshots = new OverlaySnapshotter(join(root, 'snapshots'), this.db, trash);
     await snapshots.init();
     const images = new ImageStore(this.db, content, snapshots);
     const registryOptions = { insecureRegistries: this.cfg.insecureRegistries, mirrors: this.cfg.registryMirrors };
@@ -172,6 +175,7 @@ export class Daemon {
       {
         root,
         runtime,
+        trash,
         volumes,
         networking: networks.containers,
         ...remap,

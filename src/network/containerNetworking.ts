@@ -54,10 +54,29 @@ export interface EtcContent {
 export interface NetworkSetUp {
   /** The spec's network namespace: the host's, a fresh private one (none), or a path to join. */
   namespace: 'host' | 'private' | { path: string };
+  /**
+   * `--network container:X`: the user namespace of X's process (`/proc/<pid>/ns/user`), which
+   * owns the namespace joined when X runs user-namespaced; the caller decides whether to join it.
+   */
+  userns?: string;
   /** Written by the caller before the OCI spec is built. */
   files: EtcContent;
-  /** Every attachment is up and /etc/hosts lists the container's addresses (call before `runc start`). */
-  ready(): Promise<void>;
+  /**
+   * Every attachment is up and /etc/hosts lists the container's addresses (call before
+   * `runc start`, with the PID `runc create` reported).
+   */
+  ready(pid: number): Promise<void>;
+}
+
+export interface SetUpOptions {
+  /**
+   * The container runs in a user namespace of its own (--userns-remap): its network namespace
+   * must belong to that user namespace, or its root could neither mount sysfs nor use its own
+   * network (bind a port below 1024, raw sockets, configure interfaces). So the runtime makes it
+   * (the spec asks for a private one) and `ready(pid)` binds it to the sandbox path before the
+   * CNI ADDs, as Docker's libnetwork does with the namespace runc made.
+   */
+  netnsInContainerUserns?: boolean;
 }
 
 /** The container side of the network module, as ContainerService uses it. */
@@ -67,7 +86,7 @@ export interface ContainerNetworking {
   /** Records it, once the container row exists. */
   created(doc: ContainerNetDoc): void;
   /** Before the spec is built, under the container's lock. */
-  setUp(c: NetContainer, dir: string): Promise<NetworkSetUp>;
+  setUp(c: NetContainer, dir: string, opts?: SetUpOptions): Promise<NetworkSetUp>;
   /** The container stopped (or failed to start): undo its sandbox. */
   release(id: string): Promise<void>;
   /** The container is gone: forget it (after undoing anything left). */
@@ -308,7 +327,7 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
 
   // ---- start -----------------------------------------------------------------
 
-  async setUp(c: NetContainer, dir: string): Promise<NetworkSetUp> {
+  async setUp(c: NetContainer, dir: string, opts: SetUpOptions = {}): Promise<NetworkSetUp> {
     const mode = parseNetworkMode(c.HostConfig.NetworkMode);
     const hc = c.HostConfig;
     const hostText = await this.hostResolv();
@@ -344,12 +363,24 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
       const read = (f: string): Promise<string> => readFile(join(tdir, f), 'utf8').catch(() => '');
       // Docker: the joiner shares the other's name and files.
       c.Config.Hostname = target.Config.Hostname ?? '';
-      return { namespace: { path }, files: { hostname: await read('hostname'), hosts: await read('hosts'), resolv: await read('resolv.conf') }, ready: noop };
+      return {
+        namespace: { path },
+        userns: `/proc/${target.State.Pid}/ns/user`,
+        files: { hostname: await read('hostname'), hosts: await read('hosts'), resolv: await read('resolv.conf') },
+        ready: noop,
+      };
     }
-    return this.setUpBridged(c, dir, hostText, name, extra);
+    return this.setUpBridged(c, dir, hostText, name, extra, opts.netnsInContainerUserns === true);
   }
 
-  private async setUpBridged(c: NetContainer, dir: string, hostText: string, name: string, extra: ReadonlyArray<readonly [string, string]>): Promise<NetworkSetUp> {
+  private async setUpBridged(
+    c: NetContainer,
+    dir: string,
+    hostText: string,
+    name: string,
+    extra: ReadonlyArray<readonly [string, string]>,
+    runtimeMakesNetns: boolean,
+  ): Promise<NetworkSetUp> {
     const id = c.Id;
     const doc = this.docOf(c);
     const nets = doc.Endpoints.map((e) => this.networkOf(e));
@@ -371,7 +402,7 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
       }
       let ns: string;
       try {
-        ns = await this.netns.take();
+        ns = runtimeMakesNetns ? await this.netns.placeholder() : await this.netns.take();
       } catch (e) {
         await this.reserver.release(id);
         throw new SystemError(`cannot create the network namespace of ${id}: ${messageOf(e)}`, { cause: e });
@@ -383,25 +414,29 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
     });
     // Queued at once on the container's key: anything asked later (release, connect) waits for it.
     const t1 = process.hrtime.bigint();
-    const adding = this.lock.run(id, async () => {
-      const ta = process.hrtime.bigint();
-      for (let i = 0; i < nets.length; i++) await this.attach(c, doc, nets[i] as NetworkRecord, doc.Endpoints[i] as EndpointConfig, i === 0);
-      this.log.debug?.({ container: id, ms: since(ta), networks: nets.length }, 'network: CNI ADD done');
-    });
-    adding.catch(() => undefined);
+    const addAll = (pid?: number): Promise<void> =>
+      this.lock.run(id, async () => {
+        const ta = process.hrtime.bigint();
+        if (pid !== undefined) await this.netns.bindFrom(pid, (doc.Sandbox as Sandbox).Netns);
+        for (let i = 0; i < nets.length; i++) await this.attach(c, doc, nets[i] as NetworkRecord, doc.Endpoints[i] as EndpointConfig, i === 0);
+        this.log.debug?.({ container: id, ms: since(ta), networks: nets.length }, 'network: CNI ADD done');
+      });
+    // A namespace the runtime makes exists only once `runc create` is done: the ADDs wait for it.
+    const adding = runtimeMakesNetns ? null : addAll();
+    adding?.catch(() => undefined);
     const resolvMode = isUserDefined(primary) ? 'embedded' : 'private';
     const dnsIn = { dns: c.HostConfig.Dns ?? [], search: c.HostConfig.DnsSearch ?? [], options: c.HostConfig.DnsOptions ?? [] };
     const gateway = primary.IPAM.Config[0]?.Gateway ?? '';
     return {
-      namespace: { path: (doc.Sandbox as Sandbox).Netns },
+      namespace: runtimeMakesNetns ? 'private' : { path: (doc.Sandbox as Sandbox).Netns },
       files: {
         hostname: `${name}\n`,
         hosts: buildHosts({ extra, own: [] }),
         resolv: buildResolvConf({ hostText, mode: resolvMode, embedded: gateway, ...dnsIn }),
       },
-      ready: async () => {
+      ready: async (pid: number) => {
         const tr = process.hrtime.bigint();
-        await adding;
+        await (adding ?? addAll(pid));
         this.log.debug?.({ container: id, setUpMs: Number(t1 - t0) / 1e6, waitedMs: since(tr) }, 'network: ready');
         await this.writeHosts(c, doc);
       },

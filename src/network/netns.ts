@@ -6,12 +6,14 @@
  * then destroys the namespace and the veths inside it). One namespace is
  * kept made ahead (`spare-<hex>`), so a container start takes a ready one
  * instead of waiting for two process spawns; it becomes that container's and
- * is never handed out again.
+ * is never handed out again. A user-namespaced container's namespace is made
+ * by runc instead (it must belong to the container's user namespace): it gets
+ * a placeholder file, bound to the runtime's namespace once the process exists.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { isMounted, unmount } from '../util/mount.js';
+import { isMounted, mountAll, unmount } from '../util/mount.js';
 import { run } from '../util/process.js';
 
 const SPARES = 1;
@@ -62,6 +64,21 @@ export class NetnsManager {
     })().finally(() => {
       this.filling = null;
     });
+  }
+
+  /**
+   * An empty file for a namespace the runtime will make (a user-namespaced container's own);
+   * `bindFrom` binds it there once its process exists. Until then `remove` just deletes it.
+   */
+  async placeholder(): Promise<string> {
+    const path = join(this.dir, `ns-${randomBytes(8).toString('hex')}`);
+    await writeFile(path, '', { mode: 0o400 });
+    return path;
+  }
+
+  /** Binds the network namespace of process `pid` at `path`, so it outlives that process. */
+  async bindFrom(pid: number, path: string): Promise<void> {
+    await mountAll([{ type: 'bind', source: `/proc/${pid}/ns/net`, options: ['bind'] }], path);
   }
 
   /** Unmounts and deletes a namespace file (the namespace goes with its last user). */

@@ -14,14 +14,13 @@
  * Never: mounts or prepares the rootfs, decides Docker state transitions, or
  * touches runc containers outside its own `--root`.
  */
-import { spawn } from 'node:child_process';
 import { closeSync, constants as fsConstants, existsSync, openSync, readSync } from 'node:fs';
 import { mkdir, readFile, readdir, rmdir, rm, stat, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join, dirname } from 'node:path';
-import type { Readable } from 'node:stream';
 import { ConflictError, NotFoundError, SystemError, messageOf } from '../errdefs/errors.js';
 import { replaceFile } from '../util/atomic.js';
+import { spawnPiped, type PipedChild } from '../util/spawnPiped.js';
 import { ProcessError, run } from '../util/process.js';
 import type { OciResources, OciSpec, RuntimeState } from './ociTypes.js';
 import { startExec, type ExecOptions, type ExecSession } from './execSession.js';
@@ -267,23 +266,25 @@ export class ConmonRuntime {
         reject(abortError(signal));
         return;
       }
-      const child = spawn(this.paths.conmon, args, {
-        // conmon's cwd: it also drops an "oom" file there on OOM.
-        cwd: bundleDir,
-        // Own session and process group: a signal to berthd's group does not reach conmon.
-        detached: true,
-        stdio: ['ignore', 'ignore', 'pipe', 'pipe'],
-        env: {
-          PATH: process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-          // conmon binds the console socket (TTY) at $TMPDIR/conmon-term.XXXXXX with a plain
-          // sun_path: a long TMPDIR would be truncated, so pin it.
-          TMPDIR: '/tmp',
-          _OCI_SYNCPIPE: '3',
-        },
-      });
-      child.unref();
-      const syncStream = child.stdio[3] as Readable;
-      const stderrStream = child.stderr as Readable;
+      let child: PipedChild;
+      try {
+        child = spawnPiped(this.paths.conmon, args, {
+          // conmon's cwd: it also drops an "oom" file there on OOM.
+          cwd: bundleDir,
+          env: {
+            PATH: process.env['PATH'] ?? '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+            // conmon binds the console socket (TTY) at $TMPDIR/conmon-term.XXXXXX with a plain
+            // sun_path: a long TMPDIR would be truncated, so pin it.
+            TMPDIR: '/tmp',
+            _OCI_SYNCPIPE: '3',
+          },
+        });
+      } catch (e) {
+        reject(new SystemError(`cannot run conmon (${this.paths.conmon}): ${messageOf(e)}`, { cause: e }));
+        return;
+      }
+      const syncStream = child.fd3;
+      const stderrStream = child.stderr;
       let syncBuf = '';
       let stderr = '';
       let settled = false;
@@ -323,15 +324,17 @@ export class ConmonRuntime {
         const why = stderr.trim() || (firstExit !== undefined ? `exit status ${firstExit}` : 'no output');
         finish(new SystemError(`conmon exited without reporting the container: ${why}`));
       });
-      child.on('error', (e) => finish(new SystemError(`cannot run conmon (${this.paths.conmon}): ${e.message}`, { cause: e })));
-      child.on('exit', (code) => {
-        // The first conmon process exits at once after forking its monitor (status 0).
-        firstExit = code;
-        if (code !== 0) {
-          // Let stderr arrive before reporting.
-          setTimeout(() => finish(new SystemError(`conmon failed (exit status ${String(code)}): ${stderr.trim()}`)), 20);
-        }
-      });
+      child.exited.then(
+        (code) => {
+          // The first conmon process exits at once after forking its monitor (status 0).
+          firstExit = code;
+          if (code !== 0) {
+            // Let stderr arrive before reporting.
+            setTimeout(() => finish(new SystemError(`conmon failed (exit status ${String(code)}): ${stderr.trim()}`)), 20);
+          }
+        },
+        (e: unknown) => finish(new SystemError(`cannot run conmon (${this.paths.conmon}): ${messageOf(e)}`, { cause: e })),
+      );
     });
   }
 

@@ -17,7 +17,8 @@
  */
 import { EventEmitter } from 'node:events';
 import { watch, type FSWatcher } from 'node:fs';
-import { mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
+import { access, mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { persistFiles } from './conmonRuntime.js';
 
@@ -92,18 +93,28 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
 
   /** The exit recorded for `id`, or null if conmon has not written one (still running, or never started). */
   async readExit(id: string): Promise<ExitInfo | null> {
+    return (await this.readExitFile(id))?.info ?? null;
+  }
+
+  /**
+   * The exit file's content, its identity (inode and mtime) and the OOM marker, read side by
+   * side: an exit is on the path of every `docker run`'s result, and these are thread-pool
+   * round trips. null while the file is missing or incomplete.
+   */
+  private async readExitFile(id: string): Promise<{ info: ExitInfo; identity: string } | null> {
     const file = join(this.exitDir, id);
     let content: string;
-    let mtime: Date;
+    let st: Stats;
+    let oomKilled: boolean;
     try {
-      content = await readFile(file, 'utf8');
-      mtime = (await stat(file)).mtime;
+      [content, st, oomKilled] = await Promise.all([readFile(file, 'utf8'), stat(file), this.oomKilled(id)]);
     } catch {
       return null;
     }
+    if (!st.isFile()) return null;
     const code = parseExitFile(content);
     if (code === null) return null;
-    return { exitCode: code, exitedAt: mtime, oomKilled: await this.oomKilled(id) };
+    return { info: { exitCode: code, exitedAt: st.mtime, oomKilled }, identity: `${st.ino}:${st.mtimeMs}` };
   }
 
   /** Deletes the exit file once the daemon has recorded the exit, so a restart does not report it again. */
@@ -154,20 +165,23 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   }
 
   private async checkNow(id: string): Promise<void> {
-    const file = join(this.exitDir, id);
-    let identity: string;
-    try {
-      const st = await stat(file);
-      if (!st.isFile()) return;
-      identity = `${st.ino}:${st.mtimeMs}`;
-    } catch {
-      this.reported.delete(id);
+    const read = await this.readExitFile(id);
+    if (read === null) {
+      // Gone (forget it, so a new exit of the id is reported), or incomplete: the next event or scan retries.
+      if (!(await exists(join(this.exitDir, id)))) this.reported.delete(id);
       return;
     }
-    if (this.reported.get(id) === identity) return;
-    const info = await this.readExit(id);
-    if (info === null || this.closed) return; // incomplete: the next event or scan retries
-    this.reported.set(id, identity);
-    this.emit('exit', id, info);
+    if (this.reported.get(id) === read.identity || this.closed) return;
+    this.reported.set(id, read.identity);
+    this.emit('exit', id, read.info);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  try {
+    await access(p);
+    return true;
+  } catch {
+    return false;
   }
 }

@@ -12,6 +12,7 @@ import { mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
 import type { Db } from '../metadata/db.js';
+import type { Trash } from '../util/trash.js';
 
 export interface Mount {
   type: string;
@@ -46,6 +47,8 @@ export class OverlaySnapshotter {
   constructor(
     readonly root: string,
     private readonly db: Db,
+    /** Where removed snapshots' directories go to be deleted in the background; without it, deleted in place. */
+    private readonly trash?: Trash,
   ) {}
 
   async init(): Promise<void> {
@@ -164,7 +167,10 @@ export class OverlaySnapshotter {
     if (child) throw new ConflictError(`snapshot ${key} has children`);
     this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
     await rm(join(this.root, 'l', r.link), { force: true });
-    await rm(join(this.root, String(r.dir)), { recursive: true, force: true });
+    // The directory's number is free once its row is gone (prepare() takes MAX(dir) + 1):
+    // the trash's rename frees the path at once as well.
+    if (this.trash !== undefined) await this.trash.discard(join(this.root, String(r.dir)));
+    else await rm(join(this.root, String(r.dir)), { recursive: true, force: true });
   }
 
   /** Keys of active snapshots (layers being unpacked, container layers). */

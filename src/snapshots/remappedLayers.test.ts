@@ -64,6 +64,40 @@ describe('RemappedLayers', () => {
       const other = { uids: [{ containerID: 0, hostID: 300000, size: 65536 }], gids: MAP.gids };
       await new RemappedLayers(root, other).init();
       assert.deepEqual(readdirSync(join(root, 'u')), ['.idmap']);
+      // Copies from an older berthd (a stamp holding only the map: no file capabilities) are made again.
+      await new RemappedLayers(root, MAP).mounts([{ type: 'overlay', source: 'overlay', options: ['lowerdir=l/abc'] }]);
+      writeFileSync(join(root, 'u', '.idmap'), JSON.stringify(MAP));
+      await new RemappedLayers(root, MAP).init();
+      assert.deepEqual(readdirSync(join(root, 'u')), ['.idmap']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('puts file capabilities back as revision 3 for the mapped root (chown drops them); a root uid outside the map drops one', async () => {
+    const root = layerRoot();
+    const setcap = (file: string, hex: string): void => {
+      const r = spawnSync('setfattr', ['-h', '-n', 'security.capability', '-v', `0x${hex}`, file], { encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+    };
+    const getcap = (file: string): string =>
+      /security\.capability=0x([0-9a-f]+)/.exec(spawnSync('getfattr', ['-h', '--absolute-names', '-n', 'security.capability', '-e', 'hex', file], { encoding: 'utf8' }).stdout)?.[1] ?? '';
+    try {
+      const fs = join(root, '1', 'fs');
+      setcap(join(fs, 'bin', 'tool'), '0100000200200000000000000000000000000000'); // cap_net_raw+ep, revision 2
+      writeFileSync(join(fs, 'v3'), 'z');
+      setcap(join(fs, 'v3'), '0100000300200000000000000000000000000000e8030000'); // revision 3, root uid 1000
+      writeFileSync(join(fs, 'far'), 'z');
+      setcap(join(fs, 'far'), '0100000300200000000000000000000000000000a0860100'); // root uid 100000: not in the map
+      const rl = new RemappedLayers(root, MAP);
+      await rl.init();
+      await rl.mounts([{ type: 'overlay', source: 'overlay', options: ['lowerdir=l/abc'] }]);
+      const u = join(root, 'u', 'abc');
+      assert.equal(getcap(join(u, 'bin', 'tool')), '0100000300200000000000000000000000000000a0860100'); // root uid 100000
+      assert.equal(lstatSync(join(u, 'bin', 'tool')).mode & 0o7777, 0o4755, 'set-user-ID and the capability both survive');
+      assert.equal(getcap(join(u, 'v3')), '0100000300200000000000000000000000000000888a0100'); // 101000
+      assert.equal(getcap(join(u, 'far')), '');
+      assert.equal(getcap(join(fs, 'bin', 'tool')), '0100000200200000000000000000000000000000', 'the layer itself is unchanged');
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

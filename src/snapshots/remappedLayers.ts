@@ -9,14 +9,16 @@
  * relative form as `l/<link>`, so long chains still fit one mount page.
  * `u/.idmap` records the map the copies were made for; another map (the flag
  * changed) discards them all.
- * Rewrites mount specs; never mounts. Copies lose file capabilities
- * (chown drops security.capability), as a v2 capability would not apply in
- * the namespace anyway.
+ * File capabilities (chown drops security.capability) are put back as
+ * revision 3 with the container root's host uid as their root uid, as the
+ * kernel would write them from inside the namespace (util/fileCapabilities).
+ * Rewrites mount specs; never mounts.
  */
 import { randomBytes } from 'node:crypto';
 import type { Dirent } from 'node:fs';
 import { chmod, lchown, lstat, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { capabilityForNamespace, readFileCapabilities, writeFileCapabilities } from '../util/fileCapabilities.js';
 import { SystemError } from '../errdefs/errors.js';
 import { sameIdMap, toHost, type IdMap } from '../util/idmap.js';
 import { run } from '../util/process.js';
@@ -24,6 +26,11 @@ import type { Mount } from './overlaySnapshotter.js';
 
 const DIR = 'u';
 const STAMP = '.idmap';
+/**
+ * What a copy holds beyond shifted owners; a stamp of another format means copies made by an
+ * older berthd (1: before file capabilities were carried over), which are made again.
+ */
+const FORMAT = 2;
 
 export class RemappedLayers {
   private readonly making = new Map<string, Promise<void>>();
@@ -38,19 +45,20 @@ export class RemappedLayers {
     return join(this.root, DIR);
   }
 
-  /** Drops copies made for another map, half-made copies, and copies of layers that are gone. */
+  /** Drops copies made for another map or by an older format, half-made copies, and copies of layers that are gone. */
   async init(): Promise<void> {
     const stampPath = join(this.dir, STAMP);
     const stamp = await readFile(stampPath, 'utf8').catch(() => '');
     let same = false;
     try {
-      same = stamp !== '' && sameIdMap(JSON.parse(stamp) as IdMap, this.map);
+      const parsed = JSON.parse(stamp) as { format?: number; map?: IdMap };
+      same = parsed.format === FORMAT && parsed.map !== undefined && sameIdMap(parsed.map, this.map);
     } catch {
       same = false;
     }
     if (!same) await rm(this.dir, { recursive: true, force: true });
     await mkdir(this.dir, { recursive: true, mode: 0o711 });
-    await writeFile(stampPath, JSON.stringify(this.map));
+    await writeFile(stampPath, JSON.stringify({ format: FORMAT, map: this.map }));
     const links = new Set(await readdir(join(this.root, 'l')).catch(() => [] as string[]));
     for (const name of await readdir(this.dir)) {
       if (name === STAMP) continue;
@@ -105,12 +113,24 @@ export class RemappedLayers {
       // cp -a keeps what a layer holds: whiteout devices, hard links, opaque xattrs, sparse files.
       await mkdir(tmp, { mode: 0o755 });
       await run('cp', ['-a', '--reflink=auto', `${join(this.root, 'l', link)}/.`, `${tmp}/`]);
+      const caps = await readFileCapabilities(tmp);
       await this.shiftTree(tmp);
+      await writeFileCapabilities(this.shiftedCapabilities(caps));
       await rename(tmp, target);
     } catch (e) {
       await rm(tmp, { recursive: true, force: true });
       throw e;
     }
+  }
+
+  /** The copies' capabilities: for the container's root; one whose root uid is outside the map is dropped. */
+  private shiftedCapabilities(caps: ReadonlyMap<string, Buffer>): Map<string, Buffer> {
+    const out = new Map<string, Buffer>();
+    for (const [path, value] of caps) {
+      const shifted = capabilityForNamespace(value, (uid) => toHost(this.map.uids, uid));
+      if (shifted !== null) out.set(path, shifted);
+    }
+    return out;
   }
 
   /** Shifts the owner of every entry under `dir` (itself included) into the map. */

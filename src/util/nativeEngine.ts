@@ -2,7 +2,8 @@
  * util/nativeEngine: the small N-API addon in native/engine (built by
  * scripts/setup.sh; decisions B53): mount(2) and umount2(2), so making and
  * undoing a container's rootfs costs a syscall on the thread pool instead of a
- * mount(8)/umount(8) process, and malloc_trim(3). Owns loading that addon and
+ * mount(8)/umount(8) process, malloc_trim(3), and a vfork-based spawn of conmon
+ * (util/spawnPiped). Owns loading that addon and
  * the Linux flag values; never throws for a missing addon (`nativeEngine()` is
  * then null: util/mount falls back to the tools, nothing is trimmed), never
  * decides what to mount or when to trim.
@@ -47,6 +48,14 @@ export interface NativeEngine {
   umount(target: string, flags: number): Promise<void>;
   /** malloc_trim(0) on a thread-pool thread; true when memory went back to the kernel. */
   mallocTrim(): Promise<boolean>;
+  /**
+   * vfork + execve of `file` (absolute; argv[0] included in `argv`) in a new session, in
+   * `cwd`, with exactly `env`: stdin/stdout /dev/null, stderr and fd 3 pipes whose read ends
+   * (non-blocking) are returned. Throws an errno Error. Absent from builds older than B67.
+   */
+  spawnPiped?(file: string, argv: string[], env: string[], cwd: string): { pid: number; stderr: number; fd3: number };
+  /** Reaps a spawnPiped child on the thread pool: its exit code, or -signal. */
+  waitPid?(pid: number): Promise<number>;
 }
 
 const ADDON_REL = join('native', 'engine', 'build', 'Release', 'engine.node');

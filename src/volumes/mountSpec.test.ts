@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkBindSource, parseApiMount, parseBind, parseVolumesFrom, tmpfsData, validMountMode } from './mountSpec.js';
+import { checkBindSource, isLocalPath, parseApiMount, parseBind, parseVolumesFrom, tmpfsData, validMountMode } from './mountSpec.js';
+import { readOnlyOption } from '../containers/mountPoints.js';
 import { checkLocalVolumeName } from './names.js';
 import { validateLocalOptions } from './localDriver.js';
 
@@ -129,5 +130,50 @@ describe('tmpfs, volumes-from, modes, local options', () => {
     rejects(() => validateLocalOptions({ o: 'bind' }), /missing required option: "(device|type)"/);
     rejects(() => validateLocalOptions({ type: 'tmpfs' }), 'missing required option: "device"');
     rejects(() => validateLocalOptions({ size: '10m' }), 'quota size requested but no quota support');
+  });
+});
+
+describe('bind recursion and volume subpaths (Mounts BindOptions, VolumeOptions.Subpath)', () => {
+  it('keeps the read-only recursion choice of a bind, refusing the combinations moby refuses', () => {
+    const w = parseApiMount({ Type: 'bind', Source: '/h', Target: '/c', ReadOnly: true, BindOptions: { ReadOnlyNonRecursive: true } });
+    assert.deepEqual([w.RW, w.ReadOnlyNonRecursive, w.ReadOnlyForceRecursive], [false, true, undefined]);
+    const f = parseApiMount({ Type: 'bind', Source: '/h', Target: '/c', ReadOnly: true, BindOptions: { ReadOnlyForceRecursive: true, Propagation: 'rprivate' } });
+    assert.deepEqual([f.ReadOnlyNonRecursive, f.ReadOnlyForceRecursive], [undefined, true]);
+    rejects(() => parseApiMount({ Type: 'bind', Source: '/h', Target: '/c', BindOptions: { ReadOnlyNonRecursive: true } }), 'mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive');
+    rejects(() => parseApiMount({ Type: 'bind', Source: '/h', Target: '/c', BindOptions: { ReadOnlyForceRecursive: true } }), 'mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive');
+    rejects(
+      () => parseApiMount({ Type: 'bind', Source: '/h', Target: '/c', ReadOnly: true, BindOptions: { ReadOnlyNonRecursive: true, ReadOnlyForceRecursive: true } }),
+      'mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive',
+    );
+  });
+
+  it('reads rro unless the mount asks for ro on its top only or the kernel predates mount_setattr', () => {
+    assert.equal(readOnlyOption({}, '6.1.0'), 'rro');
+    assert.equal(readOnlyOption({}, '5.12.0-1-amd64'), 'rro');
+    assert.equal(readOnlyOption({ ReadOnlyNonRecursive: true }, '6.1.0'), 'ro');
+    assert.equal(readOnlyOption({}, '5.10.0'), 'ro');
+    rejects(() => readOnlyOption({ ReadOnlyForceRecursive: true }, '5.10.0'), /recursively read-only mounts need Linux 5\.12/);
+  });
+
+  it('takes a relative subpath that stays within the volume, on named volumes only', () => {
+    const v = parseApiMount({ Type: 'volume', Source: 'data', Target: '/d', VolumeOptions: { Subpath: 'a/./b/' } });
+    assert.equal(v.Subpath, 'a/b/');
+    assert.equal(parseApiMount({ Type: 'volume', Source: 'data', Target: '/d' }).Subpath, undefined);
+    for (const bad of ['/abs', '..', '../x', 'a/../../x']) {
+      rejects(() => parseApiMount({ Type: 'volume', Source: 'data', Target: '/d', VolumeOptions: { Subpath: bad } }), 'invalid mount config for type "volume": subpath must be a relative path within the volume');
+    }
+    rejects(() => parseApiMount({ Type: 'volume', Target: '/d', VolumeOptions: { Subpath: 'a' } }), 'invalid mount config for type "volume": must not set Subpath when using anonymous volumes');
+    assert.equal(isLocalPath('a/../b'), true);
+    assert.equal(isLocalPath(''), false);
+  });
+});
+
+describe('image mounts (Mounts Type image, ImageOptions.Subpath)', () => {
+  it('are read-only whatever was asked, keep the image as named and a local subpath', () => {
+    const m = parseApiMount({ Type: 'image', Source: 'app:1', Target: '/app', ImageOptions: { Subpath: 'etc/conf' } });
+    assert.deepEqual([m.Type, m.Name, m.RW, m.Subpath, m.Propagation], ['image', 'app:1', false, 'etc/conf', 'rprivate']);
+    rejects(() => parseApiMount({ Type: 'image', Target: '/app' }), 'invalid mount config for type "image": field Source must not be empty');
+    rejects(() => parseApiMount({ Type: 'image', Source: 'app:1', Target: '/app', ImageOptions: { Subpath: '../x' } }), 'invalid mount config for type "image": subpath must be a relative path within the image');
+    rejects(() => parseApiMount({ Type: 'bind', Source: '/h', Target: '/app', ImageOptions: { Subpath: 'x' } }), 'invalid mount config for type "bind": field ImageOptions must not be specified');
   });
 });

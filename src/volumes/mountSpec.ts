@@ -2,7 +2,7 @@
  * volumes/mountSpec: the grammar of a container's mounts as moby's Linux
  * parser reads it (daemon/volume/mounts/linux_parser.go) — `HostConfig.Binds`
  * ("name:/path[:mode]", "/host:/path[:mode]", "/path"), `HostConfig.Mounts`
- * objects (bind, volume, tmpfs), `HostConfig.VolumesFrom` ("ctr[:ro|rw]"),
+ * objects (bind, volume, tmpfs, image), `HostConfig.VolumesFrom` ("ctr[:ro|rw]"),
  * and tmpfs options to mount data — with moby's error messages. Also the
  * MountPoint shape a container record keeps. Pure, apart from
  * `checkBindSource` (one stat of the host path).
@@ -11,14 +11,14 @@ import { existsSync } from 'node:fs';
 import { posix } from 'node:path';
 import { InvalidArgumentError } from '../errdefs/errors.js';
 
-export type MountType = 'bind' | 'volume' | 'tmpfs';
+export type MountType = 'bind' | 'volume' | 'tmpfs' | 'image';
 
 /** A resolved mount of a container, as its record keeps it (moby's MountPoint). */
 export interface MountPoint {
   Type: MountType;
-  /** The volume's name ("" for binds and tmpfs). */
+  /** The volume's name ("" for binds and tmpfs); for an image mount, the image as the user named it. */
   Name: string;
-  /** Host path: the bind source or the volume's data directory ("" for tmpfs). */
+  /** Host path: the bind source or the volume's data directory ("" for tmpfs); for an image mount, the image ID. */
   Source: string;
   Destination: string;
   /** The volume driver ("" for binds and tmpfs). */
@@ -36,6 +36,16 @@ export interface MountPoint {
   CreateSource: boolean;
   /** `bind-recursive=disabled`: a plain bind, submounts of the source are not carried. */
   NonRecursive: boolean;
+  /**
+   * Read-only on the top mount only (`bind-recursive=writable`, or any read-only mount made
+   * through API < 1.44); otherwise a read-only mount is recursively read-only (`rro`).
+   * Absent in records made before this field existed: false.
+   */
+  ReadOnlyNonRecursive?: boolean;
+  /** `bind-recursive=readonly`: the start fails if the mount cannot be made recursively read-only. */
+  ReadOnlyForceRecursive?: boolean;
+  /** `volume-subpath` / `image-subpath`: only this path of the volume or image is mounted (relative, within it). */
+  Subpath?: string;
   /** tmpfs mount data from TmpfsOptions ("size=100m,mode=1777"). */
   TmpfsData: string;
 }
@@ -68,7 +78,7 @@ export interface ApiMount {
     DriverConfig?: { Name?: string; Options?: Record<string, string> | null } | null;
   } | null;
   TmpfsOptions?: { SizeBytes?: number; Mode?: number; Options?: string[][] | null } | null;
-  ImageOptions?: unknown;
+  ImageOptions?: { Subpath?: string } | null;
   ClusterOptions?: unknown;
 }
 
@@ -110,6 +120,13 @@ function checkTarget(type: string, target: string): void {
   if (target === '') throw mountError(type, 'field Target must not be empty');
   if (posix.normalize(target.replace(/\\/g, '/')).replace(/\/+$/, '') === '') throw mountError(type, "invalid specification: destination can't be '/'");
   if (!target.replace(/\\/g, '/').startsWith('/')) throw mountError(type, `invalid mount path: '${target}' mount path must be absolute`);
+}
+
+/** Go's filepath.IsLocal: non-empty, relative, and never above its base after cleaning. */
+export function isLocalPath(p: string): boolean {
+  if (p === '' || p.startsWith('/') || p.includes('\0')) return false;
+  const c = posix.normalize(p);
+  return c !== '..' && !c.startsWith('../');
 }
 
 /** path.Clean for absolute paths. */
@@ -201,16 +218,26 @@ export function parseApiMount(m: ApiMount): ParsedMount {
       p.Propagation = prop || DEFAULT_PROPAGATION;
       p.CreateSource = m.BindOptions?.CreateMountpoint === true;
       p.NonRecursive = m.BindOptions?.NonRecursive === true;
+      const roNonRec = m.BindOptions?.ReadOnlyNonRecursive === true;
+      const roForce = m.BindOptions?.ReadOnlyForceRecursive === true;
+      // moby's setupMounts checks, with its messages.
+      if (rw && roNonRec) throw new InvalidArgumentError('mount options conflict: !ReadOnly && BindOptions.ReadOnlyNonRecursive');
+      if (rw && roForce) throw new InvalidArgumentError('mount options conflict: !ReadOnly && BindOptions.ReadOnlyForceRecursive');
+      if (roNonRec && roForce) throw new InvalidArgumentError('mount options conflict: ReadOnlyNonRecursive && BindOptions.ReadOnlyForceRecursive');
+      if (roNonRec) p.ReadOnlyNonRecursive = true;
+      if (roForce) p.ReadOnlyForceRecursive = true;
       return p;
     }
     case 'volume': {
       const vo = m.VolumeOptions ?? null;
-      if (vo?.Subpath) {
+      const subpath = vo?.Subpath ?? '';
+      if (typeof subpath !== 'string') throw new InvalidArgumentError('invalid JSON: VolumeOptions.Subpath must be a string');
+      if (subpath !== '') {
         if (source === '') throw mountError(type, 'must not set Subpath when using anonymous volumes');
-        // moby mounts a subpath through a race-free safe path; berth does not have that yet.
-        throw mountError(type, 'volume subpath is not supported by berth');
+        if (!isLocalPath(subpath)) throw mountError(type, 'subpath must be a relative path within the volume');
       }
       const p = base('volume', target, rw);
+      if (subpath !== '') p.Subpath = posix.normalize(subpath);
       p.Name = source;
       p.Anonymous = source === '';
       p.CopyData = vo?.NoCopy !== true;
@@ -229,8 +256,18 @@ export function parseApiMount(m: ApiMount): ParsedMount {
       }
       return p;
     }
-    case 'image':
-      throw mountError(type, 'image mounts are not supported by berth');
+    case 'image': {
+      if (source === '') throw mountError(type, 'field Source must not be empty');
+      const subpath = m.ImageOptions?.Subpath ?? '';
+      if (typeof subpath !== 'string') throw new InvalidArgumentError('invalid JSON: ImageOptions.Subpath must be a string');
+      if (subpath !== '' && !isLocalPath(subpath)) throw mountError(type, 'subpath must be a relative path within the image');
+      // An image's filesystem is always mounted read-only (moby sets RW false whatever was asked).
+      const p = base('image', target, false);
+      p.Name = source;
+      p.Propagation = DEFAULT_PROPAGATION;
+      if (subpath !== '') p.Subpath = posix.normalize(subpath);
+      return p;
+    }
     default:
       throw mountError(type, 'mount type unknown');
   }

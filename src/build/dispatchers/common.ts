@@ -72,8 +72,16 @@ export function imageIdOf(s: StageState): string {
 }
 
 /**
+ * How a `--cache-from` image may supply a step: 'layer' for a step that changes files and whose
+ * `created_by` decides its layer, 'meta' for a config-only step (its config is this build's own),
+ * 'no' when the history text does not say all the result depends on (mounts, --chmod, exec form…).
+ */
+export type CacheFromUse = 'layer' | 'meta' | 'no';
+
+/**
  * Runs a step through the cache: a hit sets the stage's image and prints ` ---> Using cache`;
- * a miss (or --no-cache) makes the image with `make` and records it under the key.
+ * then, on a miss, the `--cache-from` images; a miss of both (or --no-cache) makes the image with
+ * `make` and records it under the key.
  */
 export async function cachedStep(
   d: DispatchContext,
@@ -81,6 +89,7 @@ export async function cachedStep(
   key: Omit<CacheKeyInput, 'parent' | 'platform'>,
   description: string,
   make: () => Promise<ImageRecord>,
+  fromSources: CacheFromUse = 'no',
 ): Promise<void> {
   const k = cacheKey({ parent: imageIdOf(s), platform: formatPlatform(s.platform), ...key });
   if (!d.opts.noCache && !s.cacheBusted) {
@@ -88,6 +97,15 @@ export async function cachedStep(
     if (hit) {
       d.out.out(' ---> Using cache\n');
       setImage(s, hit);
+      return;
+    }
+    const m = fromSources !== 'no' && d.cacheFrom ? d.cacheFrom.match(s.image, description, s.platform, fromSources === 'layer') : null;
+    if (m) {
+      const parent = imageIdOf(s);
+      const img = await d.stepImages.restore(s.image, s.platform, s.runConfig, s.maintainer, m.source, m.entry, m.layerIndex);
+      d.out.out(' ---> Using cache\n');
+      d.cache.store(k, img.id, parent, description);
+      setImage(s, img);
       return;
     }
     s.cacheBusted = true;
@@ -109,5 +127,6 @@ export async function commitMeta(d: DispatchContext, s: StageState, comment: str
     { step: `${createdBy}\n${JSON.stringify(config)}\n${s.maintainer}`, vars: used, extra },
     createdBy,
     () => d.stepImages.configOnly(s.image, s.platform, s.runConfig, createdBy, s.maintainer),
+    'meta',
   );
 }

@@ -292,7 +292,7 @@ export async function dispatchCopy(d: DispatchContext, s: StageState, c: CopyIns
       } finally {
         await root.release();
       }
-    });
+    }, chmodText === '' ? 'layer' : 'no');
   } finally {
     const r = fromRoot as ImageRoot | null;
     await r?.release();
@@ -331,12 +331,13 @@ async function describe(infos: CopyInfo[], src: SourceTree, preserveOwner: boole
       } else {
         const sha = e.type === 'file' ? await src.sha256(e) : e.linkname;
         out.digests.push(`file ${baseOf(info.srcPath)} ${fingerprint([{ path: '.', type: e.type, mode: e.mode, ...owner(e), content: sha }])}`);
-        out.hashes.push(`file:${sha}`);
+        // Like moby's tarsum of the file's header and body: name, mode and owner count, mtime does not.
+        out.hashes.push(`file:${fingerprint([{ path: baseOf(info.srcPath) || baseOf(e.path), type: e.type, mode: e.mode, ...owner(e), content: sha }])}`);
       }
     } else {
       const sha = info.kind === 'content' ? createHash('sha256').update(info.data).digest('hex') : info.sha256;
       out.digests.push(`${info.what} ${info.name} ${sha}`);
-      out.hashes.push(`file:${sha}`);
+      out.hashes.push(`file:${fingerprint([{ path: info.name, type: 'file', mode: info.mode, uid: 0, gid: 0, content: sha }])}`);
     }
   }
   return out;

@@ -26,7 +26,7 @@ import { parseMount, type RunMount } from '../dockerfile/runFlags.js';
 import { resolveInScope } from '../scopedPath.js';
 import { prependEnvOnCmd } from '../buildArgs.js';
 import type { BuildOutput } from '../output.js';
-import { cachedStep, Expander, shellOf } from './common.js';
+import { cachedStep, Expander, shellOf, type CacheFromUse } from './common.js';
 import { resolveCmdLine } from './metadata.js';
 import type { DispatchContext, StageState } from './types.js';
 
@@ -295,6 +295,9 @@ export async function dispatchRun(d: DispatchContext, s: StageState, c: RunInstr
     else bindDigests.push(`context ${m.source ?? '/'} ${contextDigest(d, m.source ?? '/')}`);
   }
   const step = JSON.stringify(['RUN', saveCmd, stdin ? stdin.toString('utf8') : '', c.network ?? '', c.security ?? '', mounts, bindDigests]);
+  // The history text (`|N K=V… /bin/sh -c cmd`) decides the result only for a plain shell-form RUN:
+  // exec form loses its word boundaries in the join, and mounts, stdin scripts and flags are not in it.
+  const reusable: CacheFromUse = !c.command.json && !stdin && mounts.length === 0 && c.network === undefined && c.security === undefined ? 'layer' : 'no';
   await cachedStep(d, s, { step, vars: x.used }, createdBy, async () => {
     if (!s.image) throw new SystemError('Please provide a source image with `from` prior to run');
     const prepared = await prepareMounts(d, s, mounts);
@@ -321,5 +324,5 @@ export async function dispatchRun(d: DispatchContext, s: StageState, c: RunInstr
       const [img] = await Promise.all([d.stepImages.withLayer(parent, s.platform, s.runConfig, createdBy, s.maintainer, layer), writing]);
       return img;
     });
-  });
+  }, reusable);
 }

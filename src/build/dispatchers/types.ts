@@ -8,6 +8,7 @@ import type { ContainerConfigPart } from '../../oci/image.js';
 import type { Platform } from '../../oci/platform.js';
 import type { BuildArgs } from '../buildArgs.js';
 import type { BuildCache } from '../buildCache.js';
+import type { CacheFromSources } from '../cacheFrom.js';
 import type { BuildContext } from '../buildContext.js';
 import type { BuildOutput } from '../output.js';
 import type { StepImages } from '../stepImages.js';
@@ -39,6 +40,8 @@ export interface DispatchContext {
   opts: BuildOptions;
   context: BuildContext;
   cache: BuildCache;
+  /** `--cache-from` images (null: none given). */
+  cacheFrom: CacheFromSources | null;
   stepImages: StepImages;
   runner: RunRunner;
   /** A read-only view of an image's files, released by the caller. */

@@ -48,5 +48,5 @@ export async function dispatchWorkdir(d: DispatchContext, s: StageState, c: Work
     } finally {
       await root.release();
     }
-  });
+  }, 'layer');
 }

@@ -17,6 +17,7 @@ import { parseNormalizedNamed, referenceString, withDefaultTag, type Reference }
 import type { Ulimit } from '../../containers/types.js';
 import type { CacheRecord, PruneReport } from '../../build/buildCache.js';
 import { RunFailedError } from '../../build/dispatchers/run.js';
+import { batchedReads } from '../../build/batchedReads.js';
 import { defaultBuildOptions, type BuildOptions } from '../../build/options.js';
 import type { PreparedBuild } from '../../build/buildService.js';
 import type { BuildMessage } from '../../build/output.js';
@@ -150,7 +151,11 @@ export function buildOptionsFrom(q: URLSearchParams, registryConfig: string | un
     if (typeof v !== 'string') throw new InvalidArgumentError(`error reading labels: the value of ${k} is not a string`);
     o.labels[k] = v;
   }
-  jsonParam(q, 'cachefrom', 'cache-from', (v): v is unknown[] => Array.isArray(v));
+  const cacheFrom = jsonParam(q, 'cachefrom', 'cache-from', (v): v is unknown[] => Array.isArray(v)) ?? [];
+  for (const c of cacheFrom) {
+    if (typeof c !== 'string') throw new InvalidArgumentError('error reading cache-from: each entry must be an image reference');
+    if (c !== '') o.cacheFrom.push(c);
+  }
   const ulimits = jsonParam(q, 'ulimits', 'ulimit settings', (v): v is unknown[] => Array.isArray(v)) ?? [];
   for (const u of ulimits) {
     if (!isObject(u) || typeof u['Name'] !== 'string' || typeof u['Soft'] !== 'number' || typeof u['Hard'] !== 'number') {
@@ -185,7 +190,7 @@ export function buildRoutes(b: BuildBackend): Route[] {
     const signal = AbortSignal.any([ctx.signal, hangup.signal]);
     let prepared: PreparedBuild;
     try {
-      prepared = await b.prepare(ctx.req, opts, remote, signal);
+      prepared = await b.prepare(remote === '' ? batchedReads(ctx.req, socket) : ctx.req, opts, remote, signal);
     } catch (e) {
       socket.off('end', onEnd);
       // Drain what the client still sends, so it reads our answer instead of a reset.

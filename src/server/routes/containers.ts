@@ -102,6 +102,20 @@ function statHeader(st: object): string {
   return Buffer.from(JSON.stringify(st)).toString('base64');
 }
 
+/** moby's create route: mount options newer than the client's API version are refused, not ignored. */
+function checkMountsForVersion(body: unknown, version: string): void {
+  const mounts = (body as { HostConfig?: { Mounts?: unknown } } | null)?.HostConfig?.Mounts;
+  if (!Array.isArray(mounts)) return;
+  for (const m of mounts as Array<{ Type?: unknown; BindOptions?: { ReadOnlyForceRecursive?: unknown } | null; VolumeOptions?: { Subpath?: unknown } | null } | null>) {
+    if (compareVersions(version, '1.44') < 0 && m?.Type === 'bind' && m.BindOptions?.ReadOnlyForceRecursive === true) {
+      throw new InvalidArgumentError('BindOptions.ReadOnlyForceRecursive needs API v1.44 or newer');
+    }
+    if (compareVersions(version, '1.45') < 0 && typeof m?.VolumeOptions?.Subpath === 'string' && m.VolumeOptions.Subpath !== '') {
+      throw new InvalidArgumentError('VolumeOptions.Subpath needs API v1.45 or newer');
+    }
+  }
+}
+
 function multiplexed(ctx: Ctx): boolean {
   return compareVersions(ctx.apiVersion, '1.42') >= 0;
 }
@@ -157,7 +171,9 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
     post('/containers/create', async (ctx) => {
       const body = await ctx.readJson();
       const name = ctx.query.get('name') ?? undefined;
-      ctx.json(201, await b.create(name || undefined, body));
+      const old = compareVersions(ctx.apiVersion, '1.44') < 0;
+      checkMountsForVersion(body, ctx.apiVersion);
+      ctx.json(201, await b.create(name || undefined, body, { defaultReadOnlyNonRecursive: old }));
     }),
     get('/containers/json', (ctx) => {
       const list = filterContainers(b.list(), ctx);
@@ -253,6 +269,8 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
       const wantStdin = boolParam(ctx.query, 'stdin');
       const wantStdout = boolParam(ctx.query, 'stdout');
       const wantStderr = boolParam(ctx.query, 'stderr');
+      const wantLogs = boolParam(ctx.query, 'logs');
+      const wantStream = boolParam(ctx.query, 'stream');
       const mux = !tty && multiplexed(ctx);
       const { input, output } = ctx.hijack(
         tty ? 'application/vnd.docker.raw-stream' : mux ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
@@ -274,7 +292,23 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
         };
         ctx.signal.addEventListener('abort', () => resolve(), { once: true });
         output.on('error', () => resolve());
-        b.attach(c.Id, { stdin: wantStdin ? (input as Readable | null) : null, sink, signal: ctx.signal }).catch(() => done());
+        // As moby: `logs` replays what the container has logged so far, then `stream` (false
+        // unless asked for) goes on with the live output; without it the answer ends here.
+        const replay = async (): Promise<void> => {
+          if (!wantLogs || (!wantStdout && !wantStderr)) return;
+          const { entries } = b.logs(c.Id, { follow: false, stdout: wantStdout, stderr: wantStderr, tail: -1, signal: ctx.signal });
+          for await (const e of entries) {
+            if (e.stream === 'stdout' ? !wantStdout : !wantStderr) continue;
+            write(e.stream === 'stdout' || tty ? StdStream.stdout : StdStream.stderr, e.data);
+          }
+        };
+        replay().then(
+          () => {
+            if (!wantStream) return done();
+            return b.attach(c.Id, { stdin: wantStdin ? (input as Readable | null) : null, sink, signal: ctx.signal });
+          },
+          () => done(),
+        ).catch(() => done());
       });
     }),
     get('/containers/:id/stats', async (ctx) => {

@@ -124,6 +124,27 @@ describe('unix socket access', () => {
     assert.equal(auditLines(td.log).filter((l) => !['POST', 'PUT', 'DELETE'].includes(l.method ?? '')).length, 0);
   });
 
+  it('audits start, exec (hijacked) and a forced delete with the uid of the peer', async () => {
+    const name = `audx-${accounts.suffix}`;
+    const run = await accounts.runAs(member, BERTH, ['-H', td.host, 'run', '-d', '--name', name, '--network', 'none', 'busybox', 'sleep', '60']);
+    assert.equal(run.code, 0, run.stderr);
+    const id = run.stdout.trim();
+    const ex = await accounts.runAs(member, BERTH, ['-H', td.host, 'exec', name, 'true']);
+    assert.equal(ex.code, 0, ex.stderr);
+    const rmf = await accounts.runAs(member, BERTH, ['-H', td.host, 'rm', '-f', name]);
+    assert.equal(rmf.code, 0, rmf.stderr);
+    const byMember = (pred: (l: AuditLine) => boolean, what: string): Promise<AuditLine> =>
+      waitFor(what, () => auditLines(td.log).find((l) => l.peer?.uid === member.uid && pred(l)));
+    const start = await byMember((l) => l.method === 'POST' && (l.path ?? '').includes(`/containers/${id}/start`), 'the start line');
+    assert.equal(start.status, 204);
+    const execCreate = await byMember((l) => l.method === 'POST' && (l.path ?? '').includes(`/containers/${name}/exec`), 'the exec create line');
+    assert.equal(execCreate.status, 201);
+    const execStart = await byMember((l) => l.method === 'POST' && /\/exec\/[0-9a-f]{64}\/start/.test(l.path ?? ''), 'the exec start line');
+    assert.ok([101, 200].includes(execStart.status ?? 0), `exec start status ${execStart.status}`);
+    const del = await byMember((l) => l.method === 'DELETE' && (l.path ?? '').includes(`/containers/${name}`), 'the delete line');
+    assert.equal(del.status, 204);
+  });
+
   it('audits a failed state-changing request with its status', async () => {
     const r = await accounts.runAs(member, BERTH, ['-H', td.host, 'rm', `nosuch-${accounts.suffix}`]);
     assert.notEqual(r.code, 0);
@@ -218,7 +239,7 @@ describe('unix socket creation', () => {
       const r = spawnSync(
         BERTHD,
         ['--data-root', join(root, 'd'), '--exec-root', join(root, 'x'), '-H', `unix://${join(root, 's.sock')}`, '--group', `nosuchgroup${process.pid}`],
-        { encoding: 'utf8', timeout: 20_000 },
+        { encoding: 'utf8', timeout: 60_000 },
       );
       assert.equal(r.status, 1);
       assert.match(r.stderr, new RegExp(`--group "nosuchgroup${process.pid}": no such group`));

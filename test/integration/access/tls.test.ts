@@ -12,10 +12,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { readFileSync } from 'node:fs';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, createServer as createTlsServer } from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { REPO, startDaemon, type TestDaemon } from '../../fixtures/testDaemon.js';
 import { makePki, type Pki } from './certs.js';
@@ -113,7 +113,8 @@ function refusedStart(args: string[]): string {
   try {
     const r = spawnSync(BERTHD, ['--data-root', join(root, 'd'), '--exec-root', join(root, 'x'), '-H', `unix://${join(root, 's.sock')}`, ...args], {
       encoding: 'utf8',
-      timeout: 20_000,
+      // Generous: on a loaded machine Node's start-up alone can take seconds.
+      timeout: 60_000,
     });
     assert.equal(r.status, 1, `berthd should exit 1: ${r.stderr}`);
     assert.deepEqual(readdirSync(root), [], 'nothing was created');
@@ -157,6 +158,15 @@ describe('TCP with mutual TLS', () => {
 
   it('serves a client whose certificate the CA signed (berth with --tls* flags)', async () => {
     const r = await td.run(BERTH, ['-H', host, '--tlsverify', '--tlscacert', pki.ca, '--tlscert', pki.clientCert, '--tlskey', pki.clientKey, 'ps']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /CONTAINER ID/);
+  });
+
+  it('berth --tlsverify takes the client certificates from ~/.docker when DOCKER_CERT_PATH is not set', async () => {
+    const home = join(td.root, 'home');
+    mkdirSync(join(home, '.docker'), { recursive: true });
+    for (const f of ['ca.pem', 'cert.pem', 'key.pem']) spawnSync('cp', [join(pki.dockerCertPath, f), join(home, '.docker', f)]);
+    const r = await td.run(BERTH, ['--tlsverify', '-H', host, 'ps'], { env: { HOME: home, DOCKER_CERT_PATH: '', DOCKER_TLS_VERIFY: '', DOCKER_HOST: '', BERTH_HOST: '' } });
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /CONTAINER ID/);
   });
@@ -240,6 +250,22 @@ describe('TCP with mutual TLS', () => {
   });
 
   it('refuses TLS 1.1 and older', async () => {
+    // Control: this client does speak TLS 1.1 (to a server that allows it), so a refusal below is berthd's.
+    const legacy = createTlsServer({ key: read(pki.serverKey), cert: read(pki.serverCert), minVersion: 'TLSv1', ciphers: 'DEFAULT@SECLEVEL=0' }, (s) => s.end());
+    await new Promise<void>((r) => legacy.listen(0, '127.0.0.1', r));
+    try {
+      const proto = await new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: (legacy.address() as AddressInfo).port, ca: read(pki.ca), servername: 'localhost', checkServerIdentity: () => undefined, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' });
+        s.on('secureConnect', () => {
+          resolve(s.getProtocol() ?? '');
+          s.destroy();
+        });
+        s.on('error', reject);
+      });
+      assert.equal(proto, 'TLSv1.1');
+    } finally {
+      legacy.close();
+    }
     const err = await new Promise<Error>((resolve) => {
       const s = tlsConnect({
         host: '127.0.0.1',

@@ -187,6 +187,8 @@ describe('container API: exec, events, stats', { skip: process.getuid?.() !== 0 
     assert.ok(st.size > 0);
     assert.equal(st.mode & 0o777, 0o644);
     assert.equal(st.linkTarget, '');
+    // Go's time.Time JSON: RFC3339 with nanoseconds, trailing zeros dropped.
+    assert.match(st.mtime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d*[1-9])?Z$/);
     const dir = JSON.parse(Buffer.from(String((await d.http('HEAD', '/containers/api/archive?path=/etc')).headers['x-docker-container-path-stat']), 'base64').toString('utf8')) as { mode: number };
     assert.ok(dir.mode >= 2 ** 31, 'Go ModeDir bit');
     assert.equal((await d.http('HEAD', '/containers/api/archive?path=/nope')).status, 404);

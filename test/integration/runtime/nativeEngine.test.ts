@@ -2,6 +2,8 @@
  * util/mount through the native/engine addon (mount(2)/umount2(2) on the thread pool),
  * with real overlay and bind mounts as root, and the mount(8) fallback when the addon
  * is missing. Everything is made under one temp dir and unmounted in `after`.
+ * Also util/spawnPiped (vfork + execve through the addon, child_process without it):
+ * what the child gets must be what libuv's spawn gives it.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -11,6 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isMounted, mountAll, unmount } from '../../../src/util/mount.js';
 import { nativeEngine } from '../../../src/util/nativeEngine.js';
+import { spawnPiped } from '../../../src/util/spawnPiped.js';
 
 const REPO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 const skip = process.getuid?.() !== 0 ? 'needs root' : nativeEngine() === null ? 'native/engine is not built (scripts/setup.sh)' : false;
@@ -136,5 +139,77 @@ describe('util/mount with the native/engine addon', { skip }, () => {
     });
     assert.equal(r.status, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout.trim()), { mounted: true, after: false });
+  });
+
+  /** Runs a shell in a child through spawnPiped; resolves with its exit, stderr, fd 3 output and pid. */
+  async function runPiped(script: string, cwd: string): Promise<{ code: number | null; stderr: string; fd3: string; pid: number }> {
+    const c = spawnPiped('/bin/sh', ['-c', script], { cwd, env: { PATH: '/usr/bin:/bin', MARK: 'm1' } });
+    const read = (r: NodeJS.ReadableStream): Promise<string> =>
+      new Promise((resolve) => {
+        let s = '';
+        r.setEncoding('utf8');
+        r.on('data', (d: string) => (s += d));
+        r.on('end', () => resolve(s));
+      });
+    const [stderr, fd3, code] = await Promise.all([read(c.stderr), read(c.fd3), c.exited]);
+    return { code, stderr, fd3, pid: c.pid };
+  }
+  const probe =
+    'echo "$MARK" >&3; pwd >&2; grep -E "^(SigBlk|SigIgn):" /proc/self/status >&2; ' +
+    'ps -o sid= -p $$ >&2; echo $$ >&2; ls /proc/self/fd >&2; read x; echo "stdin=$x" >&2; exit 7';
+
+  it('spawnPiped (native): own session, cwd, env, no signal blocked or ignored, stdin /dev/null, fds 0-3 only; exit code reaped', async () => {
+    assert.equal(typeof nativeEngine()?.spawnPiped, 'function', 'the addon has spawnPiped (rebuild native/engine)');
+    const r = await runPiped(probe, base);
+    assert.equal(r.code, 7);
+    assert.equal(r.fd3, 'm1\n');
+    const [cwd, blk, ign, sid, pid, ...rest] = r.stderr.trim().split('\n');
+    assert.equal(cwd, base);
+    assert.equal(blk, 'SigBlk:\t0000000000000000');
+    assert.equal(ign, 'SigIgn:\t0000000000000000');
+    assert.equal(sid?.trim(), pid, 'a session leader');
+    assert.equal(pid, String(r.pid));
+    assert.equal(rest.at(-1), 'stdin=', 'stdin is /dev/null');
+    // 0-3, the fd ls opened on /proc/self/fd, and what this test process itself inherited
+    // without close-on-exec (a child_process child gets those too).
+    for (const fd of ['0', '1', '2', '3']) assert.ok(rest.includes(fd), `fd ${fd} open in the child: ${rest.join(' ')}`);
+  });
+
+  it('spawnPiped without the addon gives the child the same (child_process fallback)', () => {
+    const script = `
+      import { spawnPiped } from ${JSON.stringify(join(REPO, 'src/util/spawnPiped.ts'))};
+      const c = spawnPiped('/bin/sh', ['-c', ${JSON.stringify(probe)}], { cwd: ${JSON.stringify(base)}, env: { PATH: '/usr/bin:/bin', MARK: 'm1' } });
+      // The fallback unrefs its child (a daemon's loop is alive anyway): keep this one alive.
+      const keep = setInterval(() => undefined, 1000);
+      let err = '', fd3 = '';
+      c.stderr.on('data', (d) => (err += d)); c.fd3.on('data', (d) => (fd3 += d));
+      const code = await c.exited;
+      await new Promise((r) => setTimeout(r, 100));
+      clearInterval(keep);
+      console.log(JSON.stringify({ code, err, fd3, pid: c.pid }));
+    `;
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      cwd: REPO,
+      env: { ...process.env, BERTH_NO_NATIVE: '1' },
+      encoding: 'utf8',
+    });
+    assert.equal(r.status, 0, r.stderr);
+    const o = JSON.parse(r.stdout.trim()) as { code: number; err: string; fd3: string; pid: number };
+    assert.equal(o.code, 7);
+    assert.equal(o.fd3, 'm1\n');
+    const [cwd, blk, ign, sid, pid] = o.err.trim().split('\n');
+    assert.deepEqual([cwd, blk, ign, sid?.trim()], [base, 'SigBlk:\t0000000000000000', 'SigIgn:\t0000000000000000', pid]);
+  });
+
+  it('spawnPiped of a missing program throws spawn … ENOENT, and leaves no child behind', () => {
+    assert.throws(() => spawnPiped('/nonexistent/conmon', [], { cwd: '/', env: {} }), (e: NodeJS.ErrnoException) => {
+      assert.equal(e.code, 'ENOENT');
+      assert.match(e.message, /^spawn \/nonexistent\/conmon ENOENT$/);
+      return true;
+    });
+    assert.throws(() => spawnPiped('/bin/true', [], { cwd: join(base, 'no-such-dir'), env: {} }), { code: 'ENOENT' });
+    // Reaped inside the addon: nothing of ours is left as a zombie.
+    const zombies = spawnSync('ps', ['-o', 'stat=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout;
+    assert.doesNotMatch(zombies, /Z/);
   });
 });
