@@ -17,7 +17,6 @@ import { parseNormalizedNamed, referenceString, withDefaultTag, type Reference }
 import type { Ulimit } from '../../containers/types.js';
 import type { CacheRecord, PruneReport } from '../../build/buildCache.js';
 import { RunFailedError } from '../../build/dispatchers/run.js';
-import { batchedReads } from '../../build/batchedReads.js';
 import { defaultBuildOptions, type BuildOptions } from '../../build/options.js';
 import type { PreparedBuild } from '../../build/buildService.js';
 import type { BuildMessage } from '../../build/output.js';
@@ -190,7 +189,7 @@ export function buildRoutes(b: BuildBackend): Route[] {
     const signal = AbortSignal.any([ctx.signal, hangup.signal]);
     let prepared: PreparedBuild;
     try {
-      prepared = await b.prepare(remote === '' ? batchedReads(ctx.req, socket) : ctx.req, opts, remote, signal);
+      prepared = await b.prepare(ctx.req, opts, remote, signal);
     } catch (e) {
       socket.off('end', onEnd);
       // Drain what the client still sends, so it reads our answer instead of a reset.

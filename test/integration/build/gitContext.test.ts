@@ -88,7 +88,9 @@ describe('build from a git context', { skip: process.getuid?.() !== 0 ? 'needs r
   });
 
   it('works with the docker CLI\'s legacy builder, which clones by itself', async () => {
-    const r = await d.docker(['build', '-t', 'git:docker', `${base}#main:app`], { timeoutMs: 120_000 });
+    // Its clone goes under TMPDIR (a directory of this test's, removed with the others).
+    const env = { DOCKER_HOST: d.host, DOCKER_BUILDKIT: '0', DOCKER_CLI_HINTS: 'false', TMPDIR: makeContext({}) };
+    const r = await d.run('docker', ['build', '-t', 'git:docker', `${base}#main:app`], { env, timeoutMs: 120_000 });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.match((await d.docker(['run', '--rm', 'git:docker'])).stdout, /^app of main\n/);
   });
