@@ -16,14 +16,17 @@
  * malloc_trim(3): hands the free pages glibc keeps in its arenas (V8's compiler
  * and GC threads each fill one) back to the kernel once the daemon is idle.
  *
- * spawnPiped/waitPid: conmon is started with vfork(2) + execve(2): no copy of
- * the daemon's page tables, against the fork(2) of the whole ~70 MB process
- * libuv does (5-15 ms of the event loop, on the path of every container start). The child gets what libuv's spawn gives a
- * detached child: a new session, an empty signal mask, every signal at its
- * default, /dev/null on stdin and stdout, and the two pipes the caller reads
- * (stderr and conmon's sync pipe, fd 3); every other descriptor of the daemon is
- * close-on-exec, as under libuv. The child is reaped by waitPid (a blocking
- * waitpid(2) on the thread pool): libuv only waits for the PIDs it spawned.
+ * spawnPiped/waitPid: conmon (and runc) are started with vfork(2) + execve(2):
+ * no copy of the daemon's page tables, against the fork(2) of the whole ~70 MB
+ * process libuv does (5-15 ms of the event loop, on the path of every container
+ * start). The child gets what libuv's spawn gives it: an empty signal mask,
+ * every signal at its default, /dev/null on stdin, pipes for stderr and (as
+ * asked) stdout and fd 3 (conmon's sync pipe), a new session when asked (conmon
+ * outlives the daemon); every other descriptor of the daemon is close-on-exec,
+ * as under libuv. The caller reaps the child with tryWaitPid (waitpid WNOHANG) on
+ * SIGCHLD, as libuv does for the PIDs it spawned (it waits for no others);
+ * waitPid (a blocking waitpid(2) on the thread pool) would hold a pool thread
+ * for as long as the child runs.
  *
  * Owns: those calls and errno reporting. Never: parses mount options
  * (util/mount.ts turns them into flags + data), reads mountinfo, retries,
@@ -244,7 +247,9 @@ typedef struct {
   const char *file;
   char *const *argv, *const *envp;
   const char *cwd;
-  int devnull, err_w, sync_w;
+  int devnull, out_w, err_w, sync_w; /* out_w < 0: stdout /dev/null; sync_w < 0: no fd 3 */
+  int in_r;                          /* < 0: stdin /dev/null */
+  int setsid;
   volatile int child_err; /* set by the child (it shares our memory until execve) */
 } spawn_req_t;
 
@@ -258,9 +263,10 @@ static pid_t __attribute__((noinline)) vfork_exec(spawn_req_t *r) {
   if (pid != 0) return pid;
   struct k_sigaction dfl = {SIG_DFL, 0, NULL, 0};
   unsigned long none = 0;
-  if (dup2(r->devnull, 0) < 0 || dup2(r->devnull, 1) < 0 || dup2(r->err_w, 2) < 0 ||
+  if (dup2(r->in_r >= 0 ? r->in_r : r->devnull, 0) < 0 || dup2(r->out_w >= 0 ? r->out_w : r->devnull, 1) < 0 || dup2(r->err_w, 2) < 0 ||
       /* dup2 onto itself would keep close-on-exec */
-      (r->sync_w == 3 ? fcntl(3, F_SETFD, 0) : dup2(r->sync_w, 3)) < 0 || chdir(r->cwd) != 0 || setsid() < 0) {
+      (r->sync_w >= 0 && (r->sync_w == 3 ? fcntl(3, F_SETFD, 0) : dup2(r->sync_w, 3)) < 0) || chdir(r->cwd) != 0 ||
+      (r->setsid && setsid() < 0)) {
     r->child_err = errno;
     _exit(127);
   }
@@ -273,11 +279,14 @@ static pid_t __attribute__((noinline)) vfork_exec(spawn_req_t *r) {
 }
 
 /*
- * spawnPiped(file, argv, env, cwd) -> { pid, stderr, fd3 }: runs `file` (an absolute
- * path; argv[0] included in argv) in a new session, in `cwd`, with exactly `env`;
- * stdin and stdout /dev/null, stderr and fd 3 the write ends of two pipes whose
- * read ends (non-blocking, close-on-exec) are returned. Throws an errno Error
- * (the child's, when chdir or execve failed).
+ * spawnPiped(file, argv, env, cwd[, flags]) -> { pid, stdout, stderr, fd3 }: runs `file`
+ * (an absolute path; argv[0] included in argv) in `cwd`, with exactly `env`; stdin
+ * /dev/null, stderr (and as flags say, stdout and fd 3) the write ends of pipes whose
+ * read ends (non-blocking, close-on-exec) are returned, -1 for those not asked for
+ * (stdout is then /dev/null). flags (default 3): 1 = a new session (setsid), 2 = the
+ * fd 3 pipe, 4 = the stdout pipe, 8 = a stdin pipe (its write end, non-blocking, is
+ * returned as `stdin`; otherwise stdin is /dev/null). Throws an errno Error (the child's, when chdir or
+ * execve failed).
  *
  * vfork(2), not posix_spawn(3): glibc's posix_spawn leaves its two internal signals
  * (32, 33) ignored in the child, and an ignored signal stays ignored across execve —
@@ -288,27 +297,30 @@ static pid_t __attribute__((noinline)) vfork_exec(spawn_req_t *r) {
  * fork-based spawn gives a child.
  */
 static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
-  size_t argc = 4;
-  napi_value argv[4];
+  size_t argc = 5;
+  napi_value argv[5];
   char *file = NULL, *cwd = NULL, **args = NULL, **envp = NULL;
-  int p_err[2] = {-1, -1}, p_sync[2] = {-1, -1}, devnull = -1;
+  int p_err[2] = {-1, -1}, p_sync[2] = {-1, -1}, p_out[2] = {-1, -1}, p_in[2] = {-1, -1}, devnull = -1;
+  int32_t flags = 3;
   int e = 0;
   pid_t pid = 0;
   napi_value result = NULL;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 4 ||
       !str_arg(env, argv[0], &file) || file == NULL || (args = str_vec(env, argv[1])) == NULL ||
-      (envp = str_vec(env, argv[2])) == NULL || !str_arg(env, argv[3], &cwd) || cwd == NULL) {
-    napi_throw_type_error(env, NULL, "spawnPiped(file, argv, env, cwd): bad arguments");
+      (envp = str_vec(env, argv[2])) == NULL || !str_arg(env, argv[3], &cwd) || cwd == NULL ||
+      (argc > 4 && napi_get_value_int32(env, argv[4], &flags) != napi_ok)) {
+    napi_throw_type_error(env, NULL, "spawnPiped(file, argv, env, cwd[, flags]): bad arguments");
     goto out;
   }
-  if (pipe2(p_err, O_CLOEXEC) != 0 || pipe2(p_sync, O_CLOEXEC) != 0 ||
+  if (pipe2(p_err, O_CLOEXEC) != 0 || ((flags & 2) && pipe2(p_sync, O_CLOEXEC) != 0) ||
+      ((flags & 4) && pipe2(p_out, O_CLOEXEC) != 0) || ((flags & 8) && pipe2(p_in, O_CLOEXEC) != 0) ||
       (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
     e = errno;
     goto out;
   }
   {
     unsigned long all = ~0UL, old = 0;
-    spawn_req_t req = {file, args, envp, cwd, devnull, p_err[1], p_sync[1], 0};
+    spawn_req_t req = {file, args, envp, cwd, devnull, p_out[1], p_err[1], p_sync[1], p_in[0], flags & 1, 0};
     syscall(SYS_rt_sigprocmask, SIG_SETMASK, &all, &old, sizeof all);
     pid = vfork_exec(&req);
     if (pid < 0) e = errno;
@@ -322,7 +334,9 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
     if (e != 0) goto out;
   }
   fcntl(p_err[0], F_SETFL, fcntl(p_err[0], F_GETFL) | O_NONBLOCK);
-  fcntl(p_sync[0], F_SETFL, fcntl(p_sync[0], F_GETFL) | O_NONBLOCK);
+  if (p_sync[0] >= 0) fcntl(p_sync[0], F_SETFL, fcntl(p_sync[0], F_GETFL) | O_NONBLOCK);
+  if (p_out[0] >= 0) fcntl(p_out[0], F_SETFL, fcntl(p_out[0], F_GETFL) | O_NONBLOCK);
+  if (p_in[1] >= 0) fcntl(p_in[1], F_SETFL, fcntl(p_in[1], F_GETFL) | O_NONBLOCK);
   {
     napi_value o, v;
     napi_create_object(env, &o);
@@ -332,13 +346,19 @@ static napi_value js_spawn_piped(napi_env env, napi_callback_info info) {
     napi_set_named_property(env, o, "stderr", v);
     napi_create_int32(env, p_sync[0], &v);
     napi_set_named_property(env, o, "fd3", v);
+    napi_create_int32(env, p_out[0], &v);
+    napi_set_named_property(env, o, "stdout", v);
+    napi_create_int32(env, p_in[1], &v);
+    napi_set_named_property(env, o, "stdin", v);
     result = o;
-    p_err[0] = p_sync[0] = -1; /* the caller's now */
+    p_err[0] = p_sync[0] = p_out[0] = p_in[1] = -1; /* the caller's now */
   }
 out:
   for (int i = 0; i < 2; i++) {
     if (p_err[i] >= 0) close(p_err[i]);
     if (p_sync[i] >= 0) close(p_sync[i]);
+    if (p_out[i] >= 0) close(p_out[i]);
+    if (p_in[i] >= 0) close(p_in[i]);
   }
   if (devnull >= 0) close(devnull);
   free(file);
@@ -366,6 +386,36 @@ static napi_value js_wait_pid(napi_env env, napi_callback_info info) {
   return queue(env, j);
 }
 
+/*
+ * tryWaitPid(pid) -> number | null: reaps the child if it has exited (waitpid WNOHANG):
+ * its exit code, or -signal; null while it runs. Throws an errno Error (ECHILD: not
+ * our child, or reaped already). The caller calls it on SIGCHLD, as libuv does for its own.
+ */
+static napi_value js_try_wait_pid(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], v;
+  int32_t pid = 0;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_get_value_int32(env, argv[0], &pid) != napi_ok || pid <= 0) {
+    napi_throw_type_error(env, NULL, "tryWaitPid(pid): bad arguments");
+    return NULL;
+  }
+  int st = 0;
+  pid_t r;
+  do r = waitpid(pid, &st, WNOHANG);
+  while (r < 0 && errno == EINTR);
+  if (r < 0) {
+    napi_throw(env, errno_error(env, errno));
+    return NULL;
+  }
+  if (r == 0) {
+    napi_get_null(env, &v);
+    return v;
+  }
+  napi_create_int32(env, WIFEXITED(st) ? WEXITSTATUS(st) : WIFSIGNALED(st) ? -WTERMSIG(st) : 0, &v);
+  return v;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn);
@@ -378,5 +428,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "spawnPiped", fn);
   napi_create_function(env, "waitPid", NAPI_AUTO_LENGTH, js_wait_pid, NULL, &fn);
   napi_set_named_property(env, exports, "waitPid", fn);
+  napi_create_function(env, "tryWaitPid", NAPI_AUTO_LENGTH, js_try_wait_pid, NULL, &fn);
+  napi_set_named_property(env, exports, "tryWaitPid", fn);
   return exports;
 }

@@ -44,6 +44,8 @@ import type { ContainerNetworking, ContainerNetworkView, NetworkSetUp } from '..
 import type { ContainerUserns } from './usernsRemap.js';
 import type { Trash } from '../util/trash.js';
 import { mountRootfs } from './rootfsMount.js';
+import { graphDriverData, type GraphDriverData } from './graphDriver.js';
+import { onReadableEnd } from '../util/readableEnd.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -71,8 +73,9 @@ export interface LogsRequest {
   stdout: boolean;
   stderr: boolean;
   tail: number;
-  since?: Date;
-  until?: Date;
+  /** A Date, or nanoseconds since the epoch (a `logs -t` timestamp's precision). */
+  since?: Date | bigint;
+  until?: Date | bigint;
   signal: AbortSignal;
 }
 
@@ -231,6 +234,15 @@ export class ContainerService {
 
   logPath(id: string): string {
     return join(this.dir(id), 'ctr.log');
+  }
+
+  /** `inspect`'s GraphDriver.Data: the overlay directories of the container's root (null if its layer is gone). */
+  graphDriver(c: ContainerRecord): GraphDriverData | null {
+    try {
+      return graphDriverData(this.snapshots.mounts(c.SnapshotKey), join(this.dir(c.Id), 'rootfs'));
+    } catch {
+      return null;
+    }
   }
 
   async init(): Promise<void> {
@@ -891,8 +903,17 @@ export class ContainerService {
           () => finish(),
         );
       });
-      stdin.on('end', () => {
-        if (c.Config.StdinOnce) void writing.then(() => conn.closeStdin()).catch(() => undefined);
+      // The client may have half-closed before the container started (`run -i … </dev/null`).
+      // As moby's CopyStreams: the end of stdin closes the container's stdin only for a StdinOnce
+      // container without a TTY; otherwise it ends this attach (a detach: the CLIs half-close after
+      // ctrl-p ctrl-q) and the container runs on.
+      onReadableEnd(stdin, () => {
+        if (c.Config.StdinOnce && !c.Config.Tty) void writing.then(() => conn.closeStdin()).catch(() => undefined);
+        else
+          void writing.then(() => {
+            conn.close();
+            finish();
+          });
       });
     }
   }
@@ -913,8 +934,8 @@ export class ContainerService {
     const follow = req.follow && c.State.Running;
     const stopFollowing = follow ? this.wait(c.Id, 'not-running', req.signal).then(() => undefined) : Promise.resolve();
     const opts: Parameters<typeof readLogs>[1] = { follow, tail: req.tail, signal: req.signal, stopFollowing };
-    if (req.since) opts.since = req.since;
-    if (req.until) opts.until = req.until;
+    if (req.since !== undefined) opts.since = req.since;
+    if (req.until !== undefined) opts.until = req.until;
     return { tty: c.Config.Tty === true, entries: readLogs(this.logPath(c.Id), opts) };
   }
 

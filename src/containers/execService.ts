@@ -22,6 +22,7 @@ import type { OciProcess, OciSpec } from '../runtime/ociTypes.js';
 import type { ContainerStore } from './containerStore.js';
 import type { AttachRequest } from './containerService.js';
 import type { ContainerRecord } from './types.js';
+import { onReadableEnd } from '../util/readableEnd.js';
 import { groupAddOf, resolveUser } from './userLookup.js';
 
 /** How long an exited exec stays inspectable (Docker's exec GC runs every 5 minutes). */
@@ -249,6 +250,8 @@ export class ExecService {
     const dir = join(this.host.dir(c.Id), 'exec', e.ID.slice(0, 16));
     let conn: AttachConnection | undefined;
     let outputDone: Promise<void> = Promise.resolve();
+    let detach!: () => void;
+    const detached = new Promise<void>((resolve) => (detach = resolve));
     const wantStdin = !opts.detach && e.OpenStdin && req?.stdin !== null && req?.stdin !== undefined;
     let proc: OciProcess;
     try {
@@ -272,7 +275,7 @@ export class ExecService {
         execOpts.beforeStart = async () => {
           conn = await attachConmon(dir, { stdin: wantStdin });
           // Listen at once: a quick process's output (and its end) may all arrive before exec() returns.
-          outputDone = pipeAttach(conn, r, wantStdin, e.OpenStdout, e.OpenStderr);
+          outputDone = pipeAttach(conn, r, wantStdin, e.OpenStdout, e.OpenStderr, e.Tty ? detach : undefined);
         };
       }
       session = await this.host.runtime.exec(execOpts);
@@ -297,7 +300,7 @@ export class ExecService {
       return;
     }
     // The client hanging up does not stop the process (as Docker); it only stops streaming.
-    await Promise.race([Promise.all([outputDone, exited]), abortPromise(req.signal)]);
+    await Promise.race([Promise.all([outputDone, exited]), abortPromise(req.signal), detached]);
     if (req.signal.aborted) conn.close();
   }
 
@@ -481,7 +484,7 @@ function abortPromise(signal: AbortSignal): Promise<void> {
 }
 
 /** Moves bytes between an attach request and the exec's conmon; resolves when the output ended. */
-function pipeAttach(conn: AttachConnection, req: AttachRequest, wantStdin: boolean, stdout: boolean, stderr: boolean): Promise<void> {
+function pipeAttach(conn: AttachConnection, req: AttachRequest, wantStdin: boolean, stdout: boolean, stderr: boolean, onDetach?: () => void): Promise<void> {
   return new Promise<void>((resolve) => {
     let ended = false;
     const finish = (): void => {
@@ -507,8 +510,17 @@ function pipeAttach(conn: AttachConnection, req: AttachRequest, wantStdin: boole
           () => undefined,
         );
       });
-      stdin.on('end', () => {
-        void writing.then(() => conn.closeStdin()).catch(() => undefined);
+      // A TTY exec's stdin ending is a detach (moby: it closes the output, the process runs on).
+      onReadableEnd(stdin, () => {
+        if (onDetach === undefined) {
+          void writing.then(() => conn.closeStdin()).catch(() => undefined);
+          return;
+        }
+        void writing.then(() => {
+          conn.close();
+          finish();
+          onDetach();
+        });
       });
       stdin.on('error', () => undefined);
       // The body may have been read from the same socket in paused mode: flow again.

@@ -6,6 +6,7 @@
 import type { ContainerRecord } from './types.js';
 import type { ContainerNetworkView } from '../network/containerNetworking.js';
 import { mountsJson } from './mountPoints.js';
+import type { GraphDriverData } from './graphDriver.js';
 
 /** Docker's go-units HumanDuration. */
 export function humanDuration(ms: number): string {
@@ -66,7 +67,14 @@ function endpoint(): Record<string, unknown> {
   };
 }
 
-export function inspectContainer(c: ContainerRecord, dir: string, logPath: string, execIds: string[] = [], network: ContainerNetworkView | null = null): Record<string, unknown> {
+export function inspectContainer(
+  c: ContainerRecord,
+  dir: string,
+  logPath: string,
+  execIds: string[] = [],
+  network: ContainerNetworkView | null = null,
+  graphDriver: GraphDriverData | null = null,
+): Record<string, unknown> {
   const net = networkName(c);
   return {
     Id: c.Id,
@@ -149,7 +157,7 @@ export function inspectContainer(c: ContainerRecord, dir: string, logPath: strin
       Ulimits: null,
       ...c.HostConfig,
     },
-    GraphDriver: { Name: 'overlay2', Data: null },
+    GraphDriver: { Name: 'overlay2', Data: graphDriver },
     Mounts: mountsJson(c),
     Config: {
       Hostname: c.Config.Hostname ?? '',

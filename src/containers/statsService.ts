@@ -3,7 +3,8 @@
  * from the container's cgroup on request; the previous reading of each
  * container is cached (a first one is taken when the container starts), so a
  * one-shot answer carries a real precpu_stats at once instead of sampling
- * twice a second apart as Docker does. `top` runs the host's ps and keeps
+ * twice a second apart as Docker does. Network counters come from the
+ * container's own /proc/<pid>/net/dev (netStats). `top` runs the host's ps and keeps
  * the rows whose PID is in the container's cgroup (moby's ContainerTop).
  * Knows nothing of HTTP; never changes a container.
  */
@@ -12,6 +13,7 @@ import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, SystemError, messageOf } from '../errdefs/errors.js';
 import { dockerStats, locateCgroup, readCgroupSample, type CgroupLocation, type CgroupSample } from '../runtime/cgroupStats.js';
 import { run } from '../util/process.js';
+import { readNetworkStats } from './netStats.js';
 import type { ContainerRecord } from './types.js';
 
 /** Docker's streaming interval. */
@@ -95,7 +97,10 @@ export class StatsService {
     // Keep the older sample when this one is too close to it to measure anything.
     if (!cached || cur.readAt - cached.readAt >= 100) this.last.set(c.Id, cur);
     const pre = streamPre ?? cached;
-    return { doc: dockerStats(c.Name, c.Id, loc.version, cur, pre && pre.readAt < cur.readAt ? pre : null), cur };
+    const doc = dockerStats(c.Name, c.Id, loc.version, cur, pre && pre.readAt < cur.readAt ? pre : null);
+    const networks = await readNetworkStats(c.State.Pid, c.HostConfig.NetworkMode || 'bridge', this.procRoot);
+    if (networks !== null) doc['networks'] = networks;
+    return { doc, cur };
   }
 
   /** Samples every STATS_INTERVAL_MS until the signal aborts or the container stops. */

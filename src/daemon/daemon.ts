@@ -20,6 +20,7 @@ import { LayerUnpacker } from '../images/layerUnpacker.js';
 import { ImagePusher } from '../images/pusher.js';
 import { ImageArchive } from '../images/imageArchive.js';
 import { DistributionService } from '../images/distributionService.js';
+import { registryServiceConfig } from '../distribution/serviceConfig.js';
 import { ContainerStore } from '../containers/containerStore.js';
 import { ContainerService } from '../containers/containerService.js';
 import { EventBus } from '../events/eventBus.js';
@@ -219,6 +220,7 @@ export class Daemon {
       images,
       id: await this.engineId(),
       userns: this.cfg.userns !== undefined,
+      registryConfig: registryServiceConfig(registryOptions),
     });
     const imageName = (imageId: string, configured: string): string => {
       const img = images.getById(imageId);

@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     .option('--runtime <name>', 'OCI runtime: runc or crun', 'runc')
     .option('--cgroup-parent <path>', 'parent cgroup for containers', '/berth')
     .option('--log-level <level>', 'debug, info, warn, error or fatal', 'info')
-    .option('--insecure-registry <host>', 'registry reached over plain HTTP (repeatable; loopback ones always are)', collect, [])
+    .option('--insecure-registry <host>', 'registry reached without certificate checks, HTTPS then plain HTTP: HOST:PORT or CIDR (repeatable; loopback ones always are)', collect, [])
     .option('--registry-mirror <[registry=]url>', 'pull-through mirror, for Docker Hub or for any named registry (repeatable)', collect, [])
     .option('--log-opt <key=value>', 'default container log option: max-size (default 10m), max-file (default 3) (repeatable)', collect, [])
     .option('-b, --bridge <name>', 'bridge device of the default "bridge" network (also names this daemon\'s iptables chains)', 'berth0')

@@ -41,6 +41,8 @@ export interface SystemInfoDeps {
   id: string;
   /** --userns-remap is on (`info` lists name=userns, as Docker does). */
   userns?: boolean;
+  /** `RegistryConfig` as moby reports it (distribution/serviceConfig.ts). */
+  registryConfig?: Record<string, unknown>;
 }
 
 export class SystemInfo {
@@ -130,7 +132,7 @@ export class SystemInfo {
       OSType: 'linux',
       Architecture: arch() === 'x64' ? 'x86_64' : arch(),
       IndexServerAddress: 'https://index.docker.io/v1/',
-      RegistryConfig: { IndexConfigs: {}, InsecureRegistryCIDRs: ['127.0.0.0/8', '::1/128'], Mirrors: [] },
+      RegistryConfig: this.d.registryConfig ?? { IndexConfigs: {}, InsecureRegistryCIDRs: ['::1/128', '127.0.0.0/8'], Mirrors: [] },
       NCPU: cpus().length,
       MemTotal: totalmem(),
       GenericResources: null,

@@ -83,7 +83,12 @@ export async function storedCredentials(domain: string, path = dockerConfigPath(
     if (e.auth) {
       const plain = Buffer.from(e.auth, 'base64').toString('utf8');
       const i = plain.indexOf(':');
-      if (i > 0) return { username: plain.slice(0, i), password: plain.slice(i + 1), serveraddress: domain };
+      if (i > 0) {
+        // docker login to a token server keeps "user:" in auth and the refresh token beside it.
+        const out: AuthConfig = { username: plain.slice(0, i), password: plain.slice(i + 1), serveraddress: domain };
+        if (e.identitytoken) out.identitytoken = e.identitytoken;
+        return out;
+      }
     }
     if (e.identitytoken) return { identitytoken: e.identitytoken, serveraddress: domain };
     if (e.username && e.password) return { username: e.username, password: e.password, serveraddress: domain };
@@ -94,7 +99,9 @@ export async function storedCredentials(domain: string, path = dockerConfigPath(
 export async function saveCredentials(domain: string, auth: AuthConfig, path = dockerConfigPath()): Promise<void> {
   const cfg = await readConfig(path);
   cfg.auths = cfg.auths ?? {};
-  cfg.auths[configKey(domain)] = { auth: Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64') };
+  const entry: { auth: string; identitytoken?: string } = { auth: Buffer.from(`${auth.username ?? ''}:${auth.password ?? ''}`).toString('base64') };
+  if (auth.identitytoken) entry.identitytoken = auth.identitytoken;
+  cfg.auths[configKey(domain)] = entry;
   await mkdir(dirname(path), { recursive: true, mode: 0o700 });
   await writeFileAtomic(path, `${JSON.stringify(cfg, null, '\t')}\n`, 0o600);
 }

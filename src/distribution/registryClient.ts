@@ -9,6 +9,7 @@ import type { Agent, Dispatcher, request as requestFn } from 'undici';
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError, SystemError, UnauthorizedError, UnavailableError, ForbiddenError } from '../errdefs/errors.js';
 import { parseChallenges, type Challenge } from './challenge.js';
+import { isInsecureRegistry } from './insecure.js';
 import type { AuthConfig } from './credentials.js';
 import { MAX_ERROR_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES } from './limits.js';
 import { MediaType } from '../oci/image.js';
@@ -35,7 +36,7 @@ export const MANIFEST_ACCEPT = [
 ].join(', ');
 
 export interface RegistryOptions {
-  /** Registries reached over plain HTTP besides loopback ones ("host:port" or CIDR-free host). */
+  /** Insecure registries besides loopback ones: "host:port" names or CIDRs (moby's insecure-registries). */
   insecureRegistries?: readonly string[];
   /** Mirror base URLs per registry domain, tried in order before the registry itself (pulls only). */
   mirrors?: Readonly<Record<string, readonly string[]>>;
@@ -49,17 +50,8 @@ export interface FetchedManifest {
   digest?: string;
 }
 
-function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/:\d+$/, '').replace(/^\[|\]$/g, '');
-  return h === 'localhost' || /^127\./.test(h) || h === '::1';
-}
-
-/** The API base URL of a registry domain ("docker.io" is served at registry-1.docker.io). */
-export function registryBase(domain: string, opts: RegistryOptions): string {
-  const host = domain === 'docker.io' ? 'registry-1.docker.io' : domain;
-  const insecure = isLoopbackHost(host) || (opts.insecureRegistries ?? []).includes(domain);
-  return `${insecure ? 'http' : 'https'}://${host}`;
-}
+/** How long an insecure registry may take to answer over HTTPS before plain HTTP is tried. */
+const HTTPS_PROBE_TIMEOUT_MS = 10_000;
 
 async function readLimited(body: Res['body'], max: number, what: string): Promise<Buffer> {
   const chunks: Buffer[] = [];
@@ -94,10 +86,25 @@ interface TokenEntry {
 }
 
 export class RegistryClient {
-  private readonly base: string;
+  private base: string;
+  /**
+   * Null once the endpoint is known. An insecure registry (moby's rule: listed,
+   * or in 127.0.0.0/8) is tried as Docker does — HTTPS without certificate
+   * checks first, plain HTTP when that fails — on the first request.
+   */
+  private endpointChoice: Promise<void> | null = null;
+  private endpointKnown: boolean;
+  private skipVerify = false;
   private agent: Agent | null = null;
   private challenge: Challenge | null = null;
   private readonly tokens = new Map<string, TokenEntry>();
+  /**
+   * Set by login: token requests ask for offline access (a refresh token), as
+   * moby's loginV2 does, so `docker login` can store that instead of the password.
+   */
+  offlineAccess = false;
+  /** The refresh token a token server handed out while offlineAccess was on. */
+  refreshToken: string | undefined;
 
   /** Pull-through mirrors of this registry, tried in order before it (pulls only). */
   private readonly mirrors: RegistryClient[];
@@ -108,7 +115,8 @@ export class RegistryClient {
     private readonly opts: RegistryOptions = {},
     baseOverride?: string,
   ) {
-    this.base = baseOverride ?? registryBase(domain, opts);
+    this.base = baseOverride ?? `https://${domain === 'docker.io' ? 'registry-1.docker.io' : domain}`;
+    this.endpointKnown = baseOverride !== undefined;
     // Credentials are for the registry itself; mirrors are asked anonymously.
     this.mirrors = baseOverride ? [] : (opts.mirrors?.[domain] ?? []).map((url) => new RegistryClient(domain, undefined, opts, url.replace(/\/+$/, '')));
   }
@@ -117,10 +125,34 @@ export class RegistryClient {
     await Promise.all([this.agent?.close(), ...this.mirrors.map((m) => m.close())]);
   }
 
+  /** The API base URL in use ("https://host" or, after the fallback, "http://host"). */
+  get endpoint(): string {
+    return this.base;
+  }
+
+  private async chooseEndpoint(): Promise<void> {
+    const host = this.base.slice('https://'.length);
+    if (!(await isInsecureRegistry(this.domain, this.opts.insecureRegistries ?? []))) return;
+    this.skipVerify = true;
+    try {
+      const res = await request(`${this.base}/v2/`, {
+        method: 'GET',
+        headers: { 'user-agent': this.userAgent() },
+        dispatcher: await this.dispatcher(),
+        headersTimeout: HTTPS_PROBE_TIMEOUT_MS,
+      });
+      await res.body.dump();
+    } catch {
+      // Not TLS (e.g. "wrong version number"), or no answer: Docker's next endpoint is plain HTTP.
+      this.base = `http://${host}`;
+    }
+  }
+
   private async dispatcher(): Promise<Agent> {
     if (!this.agent) {
       const { Agent } = await loadUndici();
-      this.agent = new Agent({ connections: 8, pipelining: 1, connect: { timeout: 30_000 }, bodyTimeout: 120_000, headersTimeout: 60_000 });
+      const connect = this.skipVerify ? { timeout: 30_000, rejectUnauthorized: false } : { timeout: 30_000 };
+      this.agent = new Agent({ connections: 8, pipelining: 1, connect, bodyTimeout: 120_000, headersTimeout: 60_000 });
     }
     return this.agent;
   }
@@ -156,13 +188,28 @@ export class RegistryClient {
     const realm = ch.params['realm'];
     if (!realm) throw new UnauthorizedError(`registry ${this.domain} asked for a bearer token without a realm`);
     const url = new URL(realm);
-    if (ch.params['service']) url.searchParams.set('service', ch.params['service']);
-    if (scope) url.searchParams.set('scope', scope);
     const headers: Record<string, string> = { 'user-agent': this.userAgent() };
-    if (this.auth?.username) {
-      headers['authorization'] = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password ?? ''}`).toString('base64')}`;
-    }
     const reqOpts: ReqOpts = { method: 'GET', headers, dispatcher: await this.dispatcher() };
+    if (this.auth?.identitytoken) {
+      // An identity token is an OAuth2 refresh token (what `docker login` stored from the token
+      // server); Docker trades it with a POSTed refresh_token grant, as distribution's client does.
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: this.auth.identitytoken, client_id: 'berth' });
+      if (ch.params['service']) form.set('service', ch.params['service']);
+      if (scope) form.set('scope', scope);
+      reqOpts.method = 'POST';
+      headers['content-type'] = 'application/x-www-form-urlencoded';
+      reqOpts.body = form.toString();
+    } else {
+      if (ch.params['service']) url.searchParams.set('service', ch.params['service']);
+      if (scope) url.searchParams.set('scope', scope);
+      if (this.offlineAccess && this.auth?.username) {
+        url.searchParams.set('offline_token', 'true');
+        url.searchParams.set('client_id', 'docker');
+      }
+      if (this.auth?.username) {
+        headers['authorization'] = `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password ?? ''}`).toString('base64')}`;
+      }
+    }
     if (signal) reqOpts.signal = signal;
     const res = await request(url, reqOpts);
     if (res.statusCode === 401 || res.statusCode === 403) {
@@ -177,7 +224,9 @@ export class RegistryClient {
       token?: string;
       access_token?: string;
       expires_in?: number;
+      refresh_token?: string;
     };
+    if (this.offlineAccess && typeof body.refresh_token === 'string' && body.refresh_token !== '') this.refreshToken = body.refresh_token;
     const token = body.token ?? body.access_token;
     if (!token) throw new UnauthorizedError(`token server of ${this.domain} sent no token`);
     const ttl = Math.max(60, body.expires_in ?? 60) * 1000;
@@ -195,6 +244,15 @@ export class RegistryClient {
     scope: string,
     extra: { headers?: Record<string, string>; body?: Readable | Buffer | string; signal?: AbortSignal; absolute?: string } = {},
   ): Promise<Res> {
+    if (!this.endpointKnown) {
+      this.endpointChoice ??= this.chooseEndpoint();
+      try {
+        await this.endpointChoice;
+      } finally {
+        this.endpointChoice = null;
+      }
+      this.endpointKnown = true;
+    }
     const url = extra.absolute ?? `${this.base}${path}`;
     const attempt = async (): Promise<Res> => {
       const headers: Record<string, string> = { 'user-agent': this.userAgent(), ...extra.headers };

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { InvalidArgumentError, UnauthorizedError } from '../errdefs/errors.js';
 import { MAX_CONFIG_BYTES } from '../distribution/limits.js';
 import type { Descriptor } from '../oci/image.js';
-import { RegistryClient, registryBase, type RegistryOptions } from '../distribution/registryClient.js';
+import { RegistryClient, type RegistryOptions } from '../distribution/registryClient.js';
 import type { AuthConfig } from '../distribution/credentials.js';
 import { familiarString, type Reference } from '../reference/index.js';
 import type { ImagePuller, PullOptions } from './puller.js';
@@ -84,17 +84,23 @@ export class DistributionService {
     }
   }
 
-  /** Checks credentials against the registry, as `docker login` asks the daemon to. */
-  async login(auth: AuthConfig): Promise<void> {
+  /**
+   * Checks credentials against the registry, as `docker login` asks the daemon to.
+   * Returns the identity token (refresh token) a token server gave, which clients
+   * store instead of the password (moby loginV2); undefined when there is none.
+   */
+  async login(auth: AuthConfig): Promise<string | undefined> {
     const server = (auth.serveraddress ?? 'docker.io').replace(/^https?:\/\//, '').replace(/\/.*$/, '').replace(/^index\.docker\.io$/, 'docker.io');
     const client = new RegistryClient(server, auth, this.registryOptions);
+    client.offlineAccess = true;
     try {
       await client.ping();
       // A registry that asks for a token: getting one for no scope proves the credentials.
       await client.checkCredentials();
+      return client.refreshToken;
     } catch (e) {
       if (e instanceof UnauthorizedError) {
-        throw new UnauthorizedError(`login attempt to ${registryBase(server, this.registryOptions)}/v2/ failed with status: 401 Unauthorized`);
+        throw new UnauthorizedError(`login attempt to ${client.endpoint}/v2/ failed with status: 401 Unauthorized`);
       }
       throw e;
     } finally {

@@ -81,7 +81,7 @@ export class CniDriver {
     const bin = `${this.opts.pluginDir}/${p.type}`;
     const input = this.pluginConfig(list, p, call, prev);
     try {
-      const r = p.type === 'portmap' ? await run('flock', ['-w', '60', this.opts.portmapLock, bin], { env, input }) : await run(bin, [], { env, input });
+      const r = p.type === 'portmap' ? await run('flock', ['-w', '60', this.opts.portmapLock, bin], { env, input }) : await run(bin, [], { env, input, noFork: true });
       return r.stdout.trim() === '' ? prev : (JSON.parse(r.stdout) as unknown);
     } catch (e) {
       throw new SystemError(`plugin type="${p.type}" failed (${command.toLowerCase()}): ${pluginMessage(e)}`, { cause: e });

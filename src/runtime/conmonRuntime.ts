@@ -558,7 +558,8 @@ export class ConmonRuntime {
   }
 
   private runc(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    return run(this.paths.runc, [`--root=${this.paths.stateRoot}`, ...args]);
+    // No fork of the daemon: a `runc delete` follows every container run (B54, B67).
+    return run(this.paths.runc, [`--root=${this.paths.stateRoot}`, ...args], { noFork: true });
   }
 
   /** Runs runc for one container and turns its errors into kinds the daemon can map. */

@@ -92,6 +92,27 @@ describe('ExitWatcher', () => {
     }
   });
 
+  it('does not report an exit it read before remove() once remove() has run (restart race)', async () => {
+    const exits = join(dir, 'e5');
+    const w = new ExitWatcher(exits, { rescanMs: 60_000 });
+    await w.start();
+    try {
+      const seen: number[] = [];
+      w.on('exit', (_id, info) => seen.push(info.exitCode));
+      await writeFile(join(exits, 's'), '137');
+      await new Promise((r) => setTimeout(r, 100));
+      assert.deepEqual(seen, [137]);
+      // A second look at the same file starts (another fs event), and the daemon removes it meanwhile.
+      const priv = w as unknown as { checkNow(id: string): Promise<void> };
+      const late = priv.checkNow('s');
+      await w.remove('s');
+      await late;
+      assert.deepEqual(seen, [137], 'the handled exit is not reported again');
+    } finally {
+      w.close();
+    }
+  });
+
   it('reports the same id again after remove() and a new exit', async () => {
     const exits = join(dir, 'e4');
     const w = new ExitWatcher(exits, { rescanMs: 50 });

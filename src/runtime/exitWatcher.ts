@@ -60,6 +60,12 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   /** id → identity of the exit file already reported (so one file is reported once). */
   private readonly reported = new Map<string, string>();
   private readonly pending = new Set<string>();
+  /**
+   * id → how many times remove() was called. A check that read the file before a remove()
+   * must not report it after: the daemon has handled that exit and may have started the
+   * container again (`restart`), which the stale exit would mark exited.
+   */
+  private readonly removals = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -119,6 +125,7 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
 
   /** Deletes the exit file once the daemon has recorded the exit, so a restart does not report it again. */
   async remove(id: string): Promise<void> {
+    this.removals.set(id, (this.removals.get(id) ?? 0) + 1);
     this.reported.delete(id);
     try {
       await unlink(join(this.exitDir, id));
@@ -165,7 +172,13 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   }
 
   private async checkNow(id: string): Promise<void> {
+    const removals = this.removals.get(id) ?? 0;
     const read = await this.readExitFile(id);
+    if ((this.removals.get(id) ?? 0) !== removals) {
+      // Look again once this check is off the pending list: a new exit may have come meanwhile.
+      setImmediate(() => this.check(id));
+      return;
+    }
     if (read === null) {
       // Gone (forget it, so a new exit of the id is reported), or incomplete: the next event or scan retries.
       if (!(await exists(join(this.exitDir, id)))) this.reported.delete(id);

@@ -131,6 +131,13 @@ describe('readLogs', () => {
     assert.deepEqual((await collect(p, { tail: 2, since })).map((e) => e.text), ['l4\n', 'l5\n']);
   });
 
+  it('since and until in nanoseconds separate entries less than a millisecond apart', async () => {
+    const p = await logFile(['2026-01-01T00:00:00.000000100Z stdout F a', '2026-01-01T00:00:00.000000200Z stdout F b', '2026-01-01T00:00:00.000000300Z stdout F c']);
+    const ns = (s: string): bigint => parseTimestampNs(s) ?? 0n;
+    assert.deepEqual((await collect(p, { since: ns('2026-01-01T00:00:00.000000200Z') })).map((e) => e.text), ['b\n', 'c\n']);
+    assert.deepEqual((await collect(p, { until: ns('2026-01-01T00:00:00.000000200Z') })).map((e) => e.text), ['a\n', 'b\n']);
+  });
+
   it('skips an unterminated last line being written and malformed lines', async () => {
     const p = join(dir, 'torn.log');
     await writeFile(p, `${ts(1)} stdout F ok\ngarbage here\n${ts(2)} stdout F to`);

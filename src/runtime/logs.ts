@@ -31,10 +31,10 @@ export interface ReadLogsOptions {
   follow?: boolean;
   /** Number of entries from the end; -1 or undefined = all. */
   tail?: number;
-  /** Only entries at or after this time. */
-  since?: Date;
+  /** Only entries at or after this time (a bigint: nanoseconds since the epoch). */
+  since?: Date | bigint;
   /** Only entries at or before this time; reading stops at the first later entry. */
-  until?: Date;
+  until?: Date | bigint;
   /** Ends the iteration at once (no error). */
   signal?: AbortSignal;
   /** Follow mode: when this settles (the container exited), read what is left, then end. */
@@ -268,8 +268,9 @@ class Ring<T> {
 export async function* readLogs(path: string, opts: ReadLogsOptions = {}): AsyncGenerator<LogEntry> {
   const follow = opts.follow === true;
   const signal = opts.signal;
-  const sinceNs = opts.since !== undefined ? BigInt(opts.since.getTime()) * 1_000_000n : undefined;
-  const untilNs = opts.until !== undefined ? BigInt(opts.until.getTime()) * 1_000_000n : undefined;
+  const toNs = (t: Date | bigint): bigint => (typeof t === 'bigint' ? t : BigInt(t.getTime()) * 1_000_000n);
+  const sinceNs = opts.since !== undefined ? toNs(opts.since) : undefined;
+  const untilNs = opts.until !== undefined ? toNs(opts.until) : undefined;
   const tail = opts.tail !== undefined && opts.tail >= 0 ? opts.tail : -1;
 
   let stopped = false;

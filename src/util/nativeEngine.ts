@@ -2,8 +2,8 @@
  * util/nativeEngine: the small N-API addon in native/engine (built by
  * scripts/setup.sh; decisions B53): mount(2) and umount2(2), so making and
  * undoing a container's rootfs costs a syscall on the thread pool instead of a
- * mount(8)/umount(8) process, malloc_trim(3), and a vfork-based spawn of conmon
- * (util/spawnPiped). Owns loading that addon and
+ * mount(8)/umount(8) process, malloc_trim(3), and a vfork-based spawn of conmon and
+ * runc (util/spawnPiped, util/process). Owns loading that addon and
  * the Linux flag values; never throws for a missing addon (`nativeEngine()` is
  * then null: util/mount falls back to the tools, nothing is trimmed), never
  * decides what to mount or when to trim.
@@ -49,13 +49,17 @@ export interface NativeEngine {
   /** malloc_trim(0) on a thread-pool thread; true when memory went back to the kernel. */
   mallocTrim(): Promise<boolean>;
   /**
-   * vfork + execve of `file` (absolute; argv[0] included in `argv`) in a new session, in
-   * `cwd`, with exactly `env`: stdin/stdout /dev/null, stderr and fd 3 pipes whose read ends
-   * (non-blocking) are returned. Throws an errno Error. Absent from builds older than B67.
+   * vfork + execve of `file` (absolute; argv[0] included in `argv`) in `cwd`, with exactly
+   * `env`: stdin /dev/null; stderr, and as `flags` say stdout and fd 3, pipes whose read ends
+   * (non-blocking) are returned (-1: not asked for; stdout is then /dev/null). flags (default
+   * 3): 1 a new session, 2 the fd 3 pipe, 4 the stdout pipe. Throws an errno Error. Absent
+   * from builds older than B67.
    */
-  spawnPiped?(file: string, argv: string[], env: string[], cwd: string): { pid: number; stderr: number; fd3: number };
-  /** Reaps a spawnPiped child on the thread pool: its exit code, or -signal. */
+  spawnPiped?(file: string, argv: string[], env: string[], cwd: string, flags?: number): { pid: number; stdout?: number; stdin?: number; stderr: number; fd3: number };
+  /** Reaps a spawnPiped child on the thread pool (holding a pool thread while it runs): its exit code, or -signal. */
   waitPid?(pid: number): Promise<number>;
+  /** waitpid(pid, WNOHANG): the exit code or -signal once it has exited, null while it runs; throws ECHILD. */
+  tryWaitPid?(pid: number): number | null;
 }
 
 const ADDON_REL = join('native', 'engine', 'build', 'Release', 'engine.node');

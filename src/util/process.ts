@@ -1,10 +1,16 @@
 /**
  * util/process: the one place the engine runs system tools (runc, conmon, mount,
  * iptables…). It captures stderr into the thrown error so a failure says why.
- * It never interprets a tool's output: callers do.
+ * It never interprets a tool's output: callers do. With `noFork` (and the
+ * native/engine addon) the tool is started with vfork + execve instead of libuv's
+ * fork of the whole daemon (decisions B67).
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { Socket } from 'node:net';
+import { isAbsolute } from 'node:path';
 import { SystemError } from '../errdefs/errors.js';
+import { nativeEngine, type NativeEngine } from './nativeEngine.js';
+import { reap } from './spawnPiped.js';
 
 export interface RunOptions {
   cwd?: string;
@@ -15,6 +21,12 @@ export interface RunOptions {
   maxOutput?: number;
   /** Exit codes that are not an error; default [0]. */
   okCodes?: number[];
+  /**
+   * Start the tool with vfork + execve (no copy of the daemon) when the addon has it, `file`
+   * is absolute and there is no `signal`; stdin is then /dev/null rather than an empty pipe
+   * unless there is `input`. For tools on the path of container runs (runc, CNI plugins).
+   */
+  noFork?: boolean;
 }
 
 export interface RunResult {
@@ -39,6 +51,10 @@ const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 
 /** Runs `file args…` to completion; rejects with ProcessError on a non-OK exit. */
 export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
+  if (opts.noFork === true && opts.signal === undefined && isAbsolute(file)) {
+    const engine = nativeEngine();
+    if (engine?.spawnPiped !== undefined && engine.waitPid !== undefined) return runNoFork(engine, file, args, opts);
+  }
   return new Promise((resolve, reject) => {
     const spawnOpts: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'] };
     if (opts.cwd !== undefined) spawnOpts.cwd = opts.cwd;
@@ -76,4 +92,63 @@ export function run(file: string, args: readonly string[], opts: RunOptions = {}
     if (opts.input !== undefined) child.stdin?.end(opts.input);
     else child.stdin?.end();
   });
+}
+
+/** run() through native/engine's vfork + execve: the same results and errors. */
+async function runNoFork(engine: NativeEngine, file: string, args: readonly string[], opts: RunOptions): Promise<RunResult> {
+  const label = [file, ...args.slice(0, 3)].join(' ');
+  const env = Object.entries(opts.env ?? process.env)
+    .filter((e): e is [string, string] => e[1] !== undefined)
+    .map(([k, v]) => `${k}=${v}`);
+  let r: { pid: number; stdout?: number; stdin?: number; stderr: number };
+  try {
+    // flags 4: a stdout pipe, no fd 3, the daemon's own session (as child_process); 8: a stdin pipe.
+    const flags = opts.input === undefined ? 4 : 4 | 8;
+    r = (engine.spawnPiped as NonNullable<NativeEngine['spawnPiped']>)(file, [file, ...args], env, opts.cwd ?? process.cwd(), flags);
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code ?? 'EUNKNOWN';
+    throw new SystemError(`${label}: spawn ${file} ${code}`, { cause: e });
+  }
+  const max = opts.maxOutput ?? DEFAULT_MAX_OUTPUT;
+  const out: Buffer[] = [];
+  const err: Buffer[] = [];
+  let outLen = 0;
+  const drain = (fd: number, onData: (b: Buffer) => void): Promise<void> =>
+    new Promise((resolve) => {
+      const s = new Socket({ fd, readable: true, writable: false });
+      s.on('data', onData);
+      s.on('error', () => resolve());
+      s.on('close', () => resolve());
+    });
+  if (r.stdin !== undefined && r.stdin >= 0) {
+    // A tool that exits without reading all of it gives EPIPE: its exit status says what happened.
+    const w = new Socket({ fd: r.stdin, readable: false, writable: true });
+    w.on('error', () => undefined);
+    w.end(opts.input as string | Buffer);
+  }
+  const [, , status] = await Promise.all([
+    drain(r.stdout as number, (b) => {
+      outLen += b.length;
+      if (outLen > max) {
+        try {
+          process.kill(r.pid, 'SIGKILL');
+        } catch {
+          // already gone
+        }
+        return;
+      }
+      out.push(b);
+    }),
+    drain(r.stderr, (b) => {
+      if (err.length < 256) err.push(b);
+    }),
+    reap(engine, r.pid),
+  ]);
+  const code = status < 0 ? null : status;
+  const stdout = Buffer.concat(out).toString('utf8');
+  const stderr = Buffer.concat(err).toString('utf8');
+  if (outLen > max) throw new SystemError(`${label}: output larger than ${max} bytes`);
+  const ok = opts.okCodes ?? [0];
+  if (code !== null && ok.includes(code)) return { code, stdout, stderr };
+  throw new ProcessError(label, code, stderr, stdout);
 }

@@ -7,14 +7,67 @@
  * container start. Without the addon (or an older build of it) child_process.spawn
  * does the same job.
  *
- * Owns: the choice between the two, and reaping a natively spawned child. Never:
+ * A natively spawned child is reaped on SIGCHLD with waitpid(WNOHANG), as libuv
+ * reaps its own (it waits only for the PIDs it spawned): a blocking wait would hold
+ * a thread-pool thread — which file I/O needs — for as long as the child runs.
+ *
+ * Owns: the choice between the two, and reaping natively spawned children. Never:
  * decides what to run, reads the pipes, or kills anything.
  */
 import { spawn } from 'node:child_process';
 import { Socket } from 'node:net';
 import { isAbsolute } from 'node:path';
 import type { Readable } from 'node:stream';
-import { nativeEngine } from './nativeEngine.js';
+import { nativeEngine, type NativeEngine } from './nativeEngine.js';
+
+/** Natively spawned children not reaped yet: pid → its waiter. */
+const unreaped = new Map<number, (status: number | Error) => void>();
+let tryWait: ((pid: number) => number | null) | undefined;
+/**
+ * While children are unreaped: keeps the event loop alive (a signal listener does not, and
+ * libuv's own process handle would) and checks again now and then, in case a SIGCHLD went
+ * to a moment before the listener was there.
+ */
+let keepAlive: NodeJS.Timeout | undefined;
+
+function reapExited(): void {
+  for (const [pid, done] of unreaped) {
+    let st: number | null;
+    try {
+      st = (tryWait as (pid: number) => number | null)(pid);
+    } catch (e) {
+      st = null;
+      unreaped.delete(pid);
+      done(e as Error);
+    }
+    if (st === null) continue;
+    unreaped.delete(pid);
+    done(st);
+  }
+  if (unreaped.size === 0 && keepAlive !== undefined) {
+    process.removeListener('SIGCHLD', reapExited);
+    clearInterval(keepAlive);
+    keepAlive = undefined;
+  }
+}
+
+/**
+ * Resolves with the child's exit code (or -signal) once it has exited. Call right after
+ * spawning: an exit before the SIGCHLD listener is there is caught by the first check.
+ */
+export function reap(engine: NativeEngine, pid: number): Promise<number> {
+  const fn = engine.tryWaitPid;
+  if (fn === undefined) return (engine.waitPid as NonNullable<NativeEngine['waitPid']>)(pid);
+  tryWait = fn;
+  return new Promise<number>((resolve, reject) => {
+    unreaped.set(pid, (st) => (typeof st === 'number' ? resolve(st) : reject(st)));
+    if (keepAlive === undefined) {
+      process.on('SIGCHLD', reapExited);
+      keepAlive = setInterval(reapExited, 100);
+    }
+    reapExited();
+  });
+}
 
 export interface PipedChild {
   pid: number;
@@ -46,7 +99,7 @@ export function spawnPiped(file: string, args: readonly string[], opts: SpawnPip
       pid: r.pid,
       stderr: new Socket({ fd: r.stderr, readable: true, writable: false }),
       fd3: new Socket({ fd: r.fd3, readable: true, writable: false }),
-      exited: engine.waitPid(r.pid).then((st) => (st < 0 ? null : st)),
+      exited: reap(engine, r.pid).then((st) => (st < 0 ? null : st)),
     };
   }
   const child = spawn(file, args, {

@@ -276,6 +276,29 @@ export function parseKVFile(
   return out;
 }
 
+/**
+ * docker's parseSecurityOpts: `seccomp=<file>` is read here, on the client, and sent as the
+ * profile's compact JSON (the daemon may be on another host); builtin and unconfined stay names.
+ */
+function readSeccompProfile(opt: string): string {
+  const eq = opt.indexOf('=');
+  if (eq < 0 || opt.slice(0, eq) !== 'seccomp') return opt;
+  const v = opt.slice(eq + 1);
+  if (v === 'builtin' || v === 'unconfined' || v === '') return opt;
+  let text: string;
+  try {
+    text = readFileSync(v, 'utf8');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new ContainerOptsError(`opening seccomp profile (${v}) failed: open ${v}: ${code === 'ENOENT' ? 'no such file or directory' : (e as Error).message}`);
+  }
+  try {
+    return `seccomp=${JSON.stringify(JSON.parse(text))}`;
+  } catch (e) {
+    throw new ContainerOptsError(`compacting json for seccomp profile (${v}) failed: ${(e as Error).message}`);
+  }
+}
+
 function readKVFiles(files: string[], lookup: ((k: string) => string | undefined) | undefined): string[] {
   const out: string[] = [];
   for (const f of files) {
@@ -555,7 +578,7 @@ export function buildContainerConfig(
     throw new ContainerOptsError('invalid logging opts for driver none');
   }
 
-  const securityOpt = p.list('security-opt');
+  const securityOpt = p.list('security-opt').map(readSeccompProfile);
   const sysctls = kvToMap(p.list('sysctl'));
   const annotations = kvToMap(p.list('annotation'));
 

@@ -39,8 +39,10 @@ export function detachKeysToBytes(keys: string): number[] {
 }
 
 /**
- * moby/term's escapeProxy: swallows a key sequence typed one key per read;
- * anything else (or a partial match followed by another key) is forwarded.
+ * moby/term's escapeProxy (as the docker CLI 2x ships it): finds the key
+ * sequence anywhere in what is read — typed key by key, or arriving in one
+ * read (a paste, a terminal multiplexer). Bytes before it are forwarded; a
+ * partial match followed by another key is forwarded as typed.
  */
 export class EscapeProxy {
   private pos = 0;
@@ -49,19 +51,27 @@ export class EscapeProxy {
 
   feed(chunk: Buffer): { out: Buffer; detached: boolean } {
     if (this.keys.length === 0) return { out: chunk, detached: false };
-    const preserve = (): Buffer => {
-      const kept = Buffer.from(this.keys.slice(0, this.pos));
-      this.pos = 0;
-      return Buffer.concat([kept, chunk]);
-    };
-    if (chunk.length !== 1) return { out: this.pos > 0 ? preserve() : chunk, detached: false };
-    if (chunk[0] !== this.keys[this.pos]) return { out: this.pos > 0 ? preserve() : chunk, detached: false };
-    if (this.pos === this.keys.length - 1) {
-      this.pos = 0;
-      return { out: Buffer.alloc(0), detached: true };
+    const out: number[] = [];
+    for (const b of chunk) {
+      if (b === this.keys[this.pos]) {
+        this.pos++;
+        if (this.pos === this.keys.length) {
+          this.pos = 0;
+          return { out: Buffer.from(out), detached: true };
+        }
+        continue;
+      }
+      if (this.pos > 0) {
+        out.push(...this.keys.slice(0, this.pos));
+        this.pos = 0;
+        if (b === this.keys[0]) {
+          this.pos = 1;
+          continue;
+        }
+      }
+      out.push(b);
     }
-    this.pos++;
-    return { out: Buffer.alloc(0), detached: false };
+    return { out: Buffer.from(out), detached: false };
   }
 }
 
@@ -162,6 +172,8 @@ export class HijackedIOStreamer {
         if (proxy !== undefined) {
           const r = proxy.feed(data);
           if (r.detached) {
+            // What came before the sequence in the same read still goes (io.Copy writes it first).
+            if (r.out.length > 0 && !conn.socket.destroyed) conn.socket.write(r.out);
             this.restoreTerminal();
             detach(new DetachError());
             return;

@@ -35,6 +35,7 @@ export type ContainerBackend = Pick<
   | 'list'
   | 'dir'
   | 'logPath'
+  | 'graphDriver'
   | 'archiveStat'
   | 'archiveGet'
   | 'archivePut'
@@ -55,14 +56,20 @@ function intParam(q: URLSearchParams, name: string): number | undefined {
   return n;
 }
 
-/** Docker's `since`/`until`: unix seconds (with fraction) or RFC 3339. */
-function timeParam(q: URLSearchParams, name: string): Date | undefined {
+/**
+ * Docker's `since`/`until` as nanoseconds: unix seconds with up to nine fraction digits (what the
+ * CLIs send, to the nanosecond of a `logs -t` timestamp) or RFC 3339.
+ */
+function timeParam(q: URLSearchParams, name: string): bigint | undefined {
   const v = q.get(name);
   if (v === null || v === '' || v === '0') return undefined;
-  if (/^\d+(\.\d+)?$/.test(v)) return new Date(Number(v) * 1000);
+  const m = /^(\d+)(?:\.(\d{1,9}))?$/.exec(v);
+  if (m) return BigInt(m[1] ?? '0') * 1_000_000_000n + BigInt((m[2] ?? '').padEnd(9, '0'));
+  const ns = parseTimestampNs(v);
+  if (ns !== null) return ns;
   const d = new Date(v);
   if (Number.isNaN(d.getTime())) throw new InvalidArgumentError(`invalid value for ${name}: ${v}`);
-  return d;
+  return BigInt(d.getTime()) * 1_000_000n;
 }
 
 /** Docker's log timestamps: RFC 3339 in UTC with exactly nine fraction digits. */
@@ -196,7 +203,7 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
     }),
     get('/containers/:id/json', (ctx) => {
       const c = b.get(ctx.params.id ?? '');
-      ctx.json(200, inspectContainer(c, b.dir(c.Id), b.logPath(c.Id), b.execs.idsFor(c.Id), b.networkView(c)));
+      ctx.json(200, inspectContainer(c, b.dir(c.Id), b.logPath(c.Id), b.execs.idsFor(c.Id), b.networkView(c), b.graphDriver(c)));
     }),
     post('/containers/:id/start', async (ctx) => {
       await b.start(ctx.params.id ?? '');
@@ -401,8 +408,8 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
       };
       const since = timeParam(q, 'since');
       const until = timeParam(q, 'until');
-      if (since) req.since = since;
-      if (until) req.until = until;
+      if (since !== undefined) req.since = since;
+      if (until !== undefined) req.until = until;
       const timestamps = boolParam(q, 'timestamps');
       const { tty, entries } = b.logs(ctx.params.id ?? '', req);
       // As moby: frames whenever there is no TTY; the content type says so from API 1.42.

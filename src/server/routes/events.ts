@@ -116,7 +116,9 @@ export function eventRoutes(bus: EventBus): Route[] {
         send(e);
       });
       try {
-        for (const e of past) send(e);
+        // moby replays its buffer only when a bound is given: a bare `GET /events` (docker events,
+        // docker stats -a) streams new events only.
+        if (since !== undefined || until !== undefined) for (const e of past) send(e);
         const nowNs = BigInt(Date.now()) * 1_000_000n;
         if (until !== undefined && until <= nowNs) return;
         let timer: NodeJS.Timeout | undefined;

@@ -13,6 +13,7 @@ import type { PushOptions } from '../../images/pusher.js';
 import type { AuthConfig } from '../../distribution/credentials.js';
 import type { Progress, ProgressMessage } from '../../images/progress.js';
 import { boolParam, checkFilterKeys, matchLabels, parseFilters } from '../filters.js';
+import { pruneTimestamp } from './imagePrune.js';
 import { del, get, post, type Ctx, type Route, COMMON_HEADERS } from '../router.js';
 import { jsonLine } from '../streams.js';
 import type { Readable, Writable } from 'node:stream';
@@ -33,7 +34,8 @@ export interface DistributionBackend {
   pull(ref: Reference, opts: PullOptions): Promise<ImageRecord>;
   pullAllTags(repo: Reference, opts: PullOptions): Promise<void>;
   push(ref: Reference, opts: PushOptions): Promise<void>;
-  login(auth: AuthConfig): Promise<void>;
+  /** Resolves to the identity token to hand back, if the registry gave one. */
+  login(auth: AuthConfig): Promise<string | undefined>;
 }
 
 /**
@@ -73,6 +75,26 @@ function repoDigests(img: ImageRecord): string[] {
     const at = d.indexOf('@');
     return `${familiarString(parseNormalizedNamed(d.slice(0, at)))}${d.slice(at)}`;
   });
+}
+
+/**
+ * moby's image list window: `before=IMG` and `until=TIME` keep images created
+ * strictly earlier (the earliest bound wins), `since=IMG` strictly later (the
+ * latest wins). An unknown image is a 404 from `createdOf`, as in moby.
+ */
+export function createdWindow(f: Map<string, string[]>, createdOf: (ref: string) => number, nowMs = Date.now()): { after: number | null; before: number | null } {
+  let before: number | null = null;
+  let after: number | null = null;
+  const bound = (t: number): void => {
+    if (before === null || t < before) before = t;
+  };
+  for (const v of f.get('before') ?? []) bound(createdOf(v));
+  for (const v of f.get('until') ?? []) bound(pruneTimestamp(v, nowMs));
+  for (const v of f.get('since') ?? []) {
+    const t = createdOf(v);
+    if (after === null || t > after) after = t;
+  }
+  return { after, before };
 }
 
 export function summary(img: ImageRecord, containers: number): Record<string, unknown> {
@@ -200,6 +222,9 @@ export function imageRoutes(
       const globs = refs.map((r) => new RegExp(`^${r.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[^/]*')}(:.*)?$`));
       list = list.filter((i) => repoTags(i).some((t) => globs.some((g) => g.test(t))));
     }
+    const { after, before } = createdWindow(f, (ref) => Date.parse(b.resolve(ref).created));
+    if (after !== null) list = list.filter((i) => Date.parse(i.created) > after);
+    if (before !== null) list = list.filter((i) => Date.parse(i.created) < before);
     ctx.json(200, list.map((i) => summary(i, containersUsing(i.id).length)));
   };
 
@@ -312,8 +337,8 @@ export function imageRoutes(
     for (const k of ['username', 'password', 'serveraddress', 'identitytoken', 'registrytoken'] as const) {
       if (typeof body[k] === 'string' && body[k] !== '') auth[k] = body[k] as string;
     }
-    await dist.login(auth);
-    ctx.json(200, { Status: 'Login Succeeded', IdentityToken: '' });
+    const identityToken = await dist.login(auth);
+    ctx.json(200, { Status: 'Login Succeeded', IdentityToken: identityToken ?? '' });
   };
 
   return [

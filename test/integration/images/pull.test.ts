@@ -6,12 +6,13 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { busyboxRootfsTar, REPO, startDaemon, type CmdResult, type TestDaemon } from '../../fixtures/testDaemon.js';
 import { makeOciLayout, tarOf, TestRegistry } from '../../fixtures/testRegistry.js';
+import { FakeRegistry } from '../../fixtures/fakeRegistry.js';
+import { rawTar as entriesTar } from '../../fixtures/rawTar.js';
 
 const BERTH = join(REPO, 'bin', 'berth');
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -63,65 +64,6 @@ function makeMultiArchLayout(dir: string, tag: string, images: { arch: string; l
     }),
   );
   return { index: indexDigest, manifests };
-}
-
-/** A registry that serves whatever the test puts in `manifests` and `blobs` (and nothing else). */
-class FakeRegistry {
-  readonly manifests = new Map<string, { body: Buffer; type: string }>();
-  readonly blobs = new Map<string, Buffer>();
-  private server: Server | null = null;
-  port = 0;
-
-  get host(): string {
-    return `127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    this.server = createServer((req, res) => {
-      const url = req.url ?? '';
-      if (url === '/v2/' || url === '/v2') {
-        res.writeHead(200, { 'Content-Type': 'application/json' }).end('{}');
-        return;
-      }
-      const m = /^\/v2\/(.+)\/(manifests|blobs)\/([^/]+)$/.exec(url);
-      const notFound = (code: string): void => {
-        res.writeHead(404, { 'Content-Type': 'application/json' }).end(JSON.stringify({ errors: [{ code, message: `${code.toLowerCase()}`, detail: url }] }));
-      };
-      if (!m) return notFound('NAME_UNKNOWN');
-      if (m[2] === 'manifests') {
-        const e = this.manifests.get(`${m[1]}:${m[3]}`) ?? this.manifests.get(`${m[1]}@${m[3]}`);
-        if (!e) return notFound('MANIFEST_UNKNOWN');
-        res.writeHead(200, { 'Content-Type': e.type, 'Content-Length': String(e.body.length) });
-        res.end(req.method === 'HEAD' ? undefined : e.body);
-        return;
-      }
-      const b = this.blobs.get(m[3] as string);
-      if (!b) return notFound('BLOB_UNKNOWN');
-      res.writeHead(200, { 'Content-Type': 'application/octet-stream', 'Content-Length': String(b.length) });
-      res.end(req.method === 'HEAD' ? undefined : b);
-    });
-    await new Promise<void>((r) => this.server?.listen(0, '127.0.0.1', () => r()));
-    const a = this.server.address();
-    this.port = typeof a === 'object' && a ? a.port : 0;
-  }
-
-  async stop(): Promise<void> {
-    await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
-  }
-
-  /** Serves an image under `repo:tag`: config + gzip layers; `tamper` edits the manifest before it is served. */
-  image(repo: string, tag: string, layers: Buffer[], tamper: (m: { config: Record<string, unknown>; layers: Record<string, unknown>[] }) => void = () => undefined): void {
-    const descs = layers.map((l) => {
-      const gz = gzipSync(l);
-      this.blobs.set(sha(gz), gz);
-      return { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: sha(gz), size: gz.length } as Record<string, unknown>;
-    });
-    const cfg = Buffer.from(JSON.stringify({ architecture: HOST_ARCH, os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: layers.map((l) => sha(l)) } }));
-    this.blobs.set(sha(cfg), cfg);
-    const man = { schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: sha(cfg), size: cfg.length } as Record<string, unknown>, layers: descs };
-    tamper(man);
-    this.manifests.set(`${repo}:${tag}`, { body: Buffer.from(JSON.stringify(man)), type: 'application/vnd.oci.image.manifest.v1+json' });
-  }
 }
 
 /** A tar whose single entry is named exactly `name` (GNU tar would clean it). */
@@ -344,7 +286,62 @@ describe('image pull and registry login', { skip: process.getuid?.() !== 0 ? 'ne
   });
 
   describe('bad content from a registry: the pull fails naming it, and leaves nothing', () => {
-    const cases: { what: string; setup: (repo: string) => void; msg: RegExp }[] = [
+    const badDigest = sha(randomBytes(8));
+    const cases: { what: string; setup: (repo: string) => void; msg: RegExp; ref?: string }[] = [
+      {
+        what: 'a manifest whose bytes do not match the digest asked for',
+        setup: (repo) => {
+          fake.image(repo, '1', [tarOf({ a: 'b' })]);
+          const e = fake.manifests.get(`${repo}:1`);
+          if (e) fake.manifests.set(`${repo}@${badDigest}`, e);
+        },
+        ref: `@${badDigest}`,
+        msg: new RegExp(`manifest verification failed for digest ${badDigest}`),
+      },
+      {
+        what: 'a truncated blob',
+        setup: (repo) => {
+          const img = fake.image(repo, '1', [tarOf({ a: randomBytes(4096).toString('hex') })]);
+          const l = img.layers[0] as string;
+          const full = fake.blobs.get(l) as Buffer;
+          fake.blobs.set(l, full.subarray(0, full.length - 100));
+        },
+        msg: /blob sha256:[0-9a-f]{64}: .*(size|short|truncated|expected)/i,
+      },
+      {
+        what: 'a manifest over 4 MiB',
+        setup: (repo) =>
+          fake.image(repo, '1', [tarOf({ a: 'b' })], (m) => {
+            m['annotations'] = { pad: 'x'.repeat(4 * 1024 * 1024 + 1) };
+          }),
+        msg: /manifest.*(4194304|4 MiB|too large|limit)/i,
+      },
+      {
+        what: 'an unknown manifest media type',
+        setup: (repo) => {
+          fake.image(repo, '1', [tarOf({ a: 'b' })]);
+          const e = fake.manifests.get(`${repo}:1`) as { body: Buffer; type: string };
+          const body = Buffer.from(JSON.stringify({ ...JSON.parse(e.body.toString()), mediaType: 'application/x-mystery-manifest' }));
+          fake.manifests.set(`${repo}:1`, { body, type: 'application/x-mystery-manifest' });
+        },
+        msg: /unsupported manifest media type "application\/x-mystery-manifest"/,
+      },
+      {
+        what: 'a registry answering 500 for the manifest',
+        setup: (repo) => {
+          fake.image(repo, '1', [tarOf({ a: 'b' })]);
+          fake.failures.set(`/v2/${repo}/manifests/1`, 500);
+        },
+        msg: /500|Internal Server Error/,
+      },
+      {
+        what: 'a registry answering 500 for a layer',
+        setup: (repo) => {
+          const img = fake.image(repo, '1', [tarOf({ a: 'b' }), tarOf({ c: 'd' })]);
+          fake.failures.set(`/v2/${repo}/blobs/${img.layers[1] as string}`, 500);
+        },
+        msg: /500|Internal Server Error/,
+      },
       {
         what: 'a blob whose digest does not match',
         setup: (repo) => {
@@ -385,6 +382,21 @@ describe('image pull and registry login', { skip: process.getuid?.() !== 0 ? 'ne
         setup: (repo) => fake.image(repo, '1', [rawTar(`../../../../../../tmp/berth-escape-${randomBytes(4).toString('hex')}`, 'x')]),
         msg: /outside the layer root/,
       },
+      {
+        what: 'a layer with an absolute path',
+        setup: (repo) => fake.image(repo, '1', [entriesTar([{ name: `/tmp/berth-escape-${randomBytes(4).toString('hex')}`, body: 'x' }])]),
+        msg: /outside the layer root/,
+      },
+      {
+        what: 'a layer writing through a symlink it made',
+        setup: (repo) => fake.image(repo, '1', [entriesTar([{ name: 'evil', type: '2', link: '/tmp' }, { name: `evil/berth-escape-${randomBytes(4).toString('hex')}`, body: 'x' }])]),
+        msg: /through the symlink "evil"/,
+      },
+      {
+        what: 'a layer hardlinking to a file outside',
+        setup: (repo) => fake.image(repo, '1', [entriesTar([{ name: 'hl', type: '1', link: '../../../../etc/passwd' }])]),
+        msg: /outside the layer root/,
+      },
     ];
     for (const c of cases) {
       it(c.what, async () => {
@@ -392,11 +404,12 @@ describe('image pull and registry login', { skip: process.getuid?.() !== 0 ? 'ne
         c.setup(repo);
         const blobs = blobCount();
         const snaps = snapCount();
-        const r = await berth(['pull', `${fake.host}/${repo}:1`]);
+        const ref = `${fake.host}/${repo}${c.ref ?? ':1'}`;
+        const r = await berth(['pull', ref]);
         assert.equal(r.code, 1, r.stdout);
         assert.match(r.stderr, c.msg);
         if (process.env['SHOW_MESSAGES']) console.log(c.what, "→", r.stderr.trim());
-        assert.equal(await inspect(`${fake.host}/${repo}:1`), null);
+        assert.equal(await inspect(ref), null);
         const list = await d.http('GET', '/images/json');
         assert.ok(!(list.json as { RepoTags: string[] }[]).some((i) => i.RepoTags.some((t) => t.includes(repo))));
         assert.equal(blobCount(), blobs, 'no blob left behind');

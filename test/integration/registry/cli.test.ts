@@ -2,7 +2,9 @@
 // on SIGTERM/SIGINT, flags (read-only, auth, bad input), and gc run repeatedly while skopeo pushes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import {
@@ -13,6 +15,7 @@ import {
   pushImage,
   req,
   runAsync,
+  sha256,
   skopeo,
   startRegistryProcess,
   tempDir,
@@ -48,6 +51,45 @@ describe('berth registry serve (process)', () => {
       }
     });
   }
+
+  it('a registry killed (SIGKILL) mid-upload shows no partial blob after a restart; the push is redone whole', async () => {
+    const root = join(work, 'crash');
+    let p = await startRegistryProcess(['--root', root]);
+    const data = randomBytes(24 << 20);
+    const digest = sha256(data);
+    try {
+      const start = await req('POST', `http://${p.host}/v2/crash/img/blobs/uploads/`);
+      assert.equal(start.status, 202);
+      const loc = new URL(String(start.headers['location']), `http://${p.host}`);
+      loc.searchParams.set('digest', digest);
+      // The closing PUT streams its body; the registry dies a third of the way in.
+      const put = request(loc, { method: 'PUT', headers: { 'Content-Type': 'application/octet-stream', 'Content-Length': String(data.length) } });
+      const ended = new Promise<void>((resolve) => {
+        put.on('error', () => resolve());
+        put.on('response', (res) => {
+          res.resume();
+          res.on('close', () => resolve());
+        });
+      });
+      put.write(data.subarray(0, 8 << 20));
+      await new Promise((r) => setTimeout(r, 300));
+      p.child.kill('SIGKILL');
+      await p.stop();
+      await ended;
+      put.destroy();
+      p = await startRegistryProcess(['--root', root]);
+      const head = await req('HEAD', `http://${p.host}/v2/crash/img/blobs/${digest}`);
+      assert.equal(head.status, 404, 'no partial blob is visible');
+      assert.ok(!readdirSync(join(root, 'content', 'blobs', 'sha256')).includes(digest.slice(7)));
+      const again = await req('POST', `http://${p.host}/v2/crash/img/blobs/uploads/?digest=${digest}`, { body: data });
+      assert.equal(again.status, 201, again.body.toString());
+      const whole = await req('GET', `http://${p.host}/v2/crash/img/blobs/${digest}`);
+      assert.equal(whole.status, 200);
+      assert.equal(sha256(whole.body), digest);
+    } finally {
+      await p.stop();
+    }
+  });
 
   it('--read-only refuses pushes with 405 UNSUPPORTED', async () => {
     const p = await startRegistryProcess(['--root', join(work, 'ro'), '--read-only']);

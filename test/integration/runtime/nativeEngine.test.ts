@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { isMounted, mountAll, unmount } from '../../../src/util/mount.js';
 import { nativeEngine } from '../../../src/util/nativeEngine.js';
 import { spawnPiped } from '../../../src/util/spawnPiped.js';
+import { ProcessError, run } from '../../../src/util/process.js';
 
 const REPO = join(fileURLToPath(import.meta.url), '..', '..', '..', '..');
 const skip = process.getuid?.() !== 0 ? 'needs root' : nativeEngine() === null ? 'native/engine is not built (scripts/setup.sh)' : false;
@@ -211,5 +212,27 @@ describe('util/mount with the native/engine addon', { skip }, () => {
     // Reaped inside the addon: nothing of ours is left as a zombie.
     const zombies = spawnSync('ps', ['-o', 'stat=', '--ppid', String(process.pid)], { encoding: 'utf8' }).stdout;
     assert.doesNotMatch(zombies, /Z/);
+  });
+
+  it('run() with noFork: output, exit codes, errors and the output cap as with child_process', async () => {
+    const ok = await run('/bin/sh', ['-c', 'echo "out $X"; echo err >&2; pwd >&2; exit 3'], { noFork: true, okCodes: [3], env: { X: 'x1' }, cwd: base });
+    assert.deepEqual(ok, { code: 3, stdout: 'out x1\n', stderr: `err\n${base}\n` });
+    await assert.rejects(run('/bin/sh', ['-c', 'echo why >&2; exit 4'], { noFork: true }), (e: unknown) => {
+      assert.ok(e instanceof ProcessError);
+      assert.equal(e.code, 4);
+      assert.match(e.message, /exit status 4\): why$/);
+      return true;
+    });
+    await assert.rejects(run('/nonexistent/tool', ['a'], { noFork: true }), /\/nonexistent\/tool a: spawn \/nonexistent\/tool ENOENT/);
+    await assert.rejects(run('/bin/sh', ['-c', 'head -c 100000 /dev/zero'], { noFork: true, maxOutput: 1000 }), /output larger than 1000 bytes/);
+    // Same session and process group as this process (not detached), stdin at EOF.
+    const ids = await run('/bin/sh', ['-c', 'ps -o sid=,pgid= -p $$; cat'], { noFork: true });
+    const mine = (await run('/bin/ps', ['-o', 'sid=,pgid=', '-p', String(process.pid)])).stdout.trim().split(/\s+/);
+    assert.deepEqual(ids.stdout.trim().split(/\s+/), mine);
+    // `input` goes to the tool's stdin through a pipe (CNI plugins read their config there);
+    // a tool that exits without reading it all still gives its own result.
+    const big = 'x'.repeat(300_000);
+    assert.equal((await run('/usr/bin/wc', ['-c'], { noFork: true, input: `${big}\n` })).stdout.trim(), '300001');
+    assert.equal((await run('/bin/sh', ['-c', 'exit 0'], { noFork: true, input: big })).code, 0);
   });
 });

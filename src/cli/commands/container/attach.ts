@@ -67,7 +67,8 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
     try {
       await streamer.stream();
     } catch (e) {
-      if (e instanceof DetachError) throw new StatusError('', 0);
+      // The docker CLI (28) ends a detached attach with the escape error: its message, status 1.
+      if (e instanceof DetachError) throw new StatusError(e.message, 1);
       throw e;
     }
     const r = await wait.result;

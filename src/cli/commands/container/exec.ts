@@ -96,7 +96,8 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
     try {
       await done;
     } catch (e) {
-      if (e instanceof DetachError) return 0;
+      // As the docker CLI: a detached exec ends with the escape error (message, status 1).
+      if (e instanceof DetachError) throw new StatusError(e.message, 1);
       throw e;
     }
   } finally {

@@ -92,17 +92,17 @@ export function statsRow(ref: string, s: StatsDoc, trunc: boolean): Record<strin
     tx += n.tx_bytes;
   }
   const id = s.id ?? '';
-  const running = (s.read ?? '').startsWith('0001') === false;
+  // A container that is not running has a document of zeros, shown as zeros (as the docker CLI does).
   return {
     ID: trunc ? id.slice(0, 12) : id,
     Container: ref,
     Name: (s.name ?? '').replace(/^\//, ''),
-    CPUPerc: running ? `${cpuPercent(s).toFixed(2)}%` : '--',
-    MemUsage: running ? `${bytesSize(mem)} / ${bytesSize(limit)}` : '-- / --',
-    MemPerc: running ? `${(limit !== 0 ? (mem / limit) * 100 : 0).toFixed(2)}%` : '--',
-    NetIO: running ? `${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}` : '--',
-    BlockIO: running ? `${humanSizeWithPrecision(rd, 3)} / ${humanSizeWithPrecision(wr, 3)}` : '--',
-    PIDs: running ? String(s.pids_stats?.current ?? 0) : '--',
+    CPUPerc: `${cpuPercent(s).toFixed(2)}%`,
+    MemUsage: `${bytesSize(mem)} / ${bytesSize(limit)}`,
+    MemPerc: `${(limit !== 0 ? (mem / limit) * 100 : 0).toFixed(2)}%`,
+    NetIO: `${humanSizeWithPrecision(rx, 3)} / ${humanSizeWithPrecision(tx, 3)}`,
+    BlockIO: `${humanSizeWithPrecision(rd, 3)} / ${humanSizeWithPrecision(wr, 3)}`,
+    PIDs: String(s.pids_stats?.current ?? 0),
   };
 }
 

@@ -77,13 +77,19 @@ async function readLine(ctx: CliContext, prompt: string, echo: boolean): Promise
   }
 }
 
-async function store(ctx: CliContext, auth: RegistryAuthConfig): Promise<void> {
+/**
+ * Stores what the login proved. As the docker CLI: an identity token from the
+ * daemon replaces the password, which is then not written to disk at all.
+ */
+async function store(ctx: CliContext, given: RegistryAuthConfig, identityToken: string | undefined): Promise<void> {
+  const auth: RegistryAuthConfig = identityToken ? { ...given, password: '', identitytoken: identityToken } : given;
   const file = dockerConfigFile(ctx.env);
   const server = auth.serveraddress ?? '';
   const before = await storedCredentials(server === DOCKER_HUB_AUTH_KEY ? 'docker.io' : server, file);
-  if (before && before.username === auth.username && before.password === auth.password) return;
+  if (before && before.username === auth.username && before.password === auth.password && before.identitytoken === auth.identitytoken) return;
   try {
-    await saveCredentials(server === DOCKER_HUB_AUTH_KEY ? 'docker.io' : server, { username: auth.username ?? '', password: auth.password ?? '' }, file);
+    const creds = { username: auth.username ?? '', password: auth.password ?? '', ...(auth.identitytoken ? { identitytoken: auth.identitytoken } : {}) };
+    await saveCredentials(server === DOCKER_HUB_AUTH_KEY ? 'docker.io' : server, creds, file);
   } catch (e) {
     throw new Error(`Error saving credentials: ${errorText(e)}`);
   }
@@ -123,7 +129,7 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
       const auth: RegistryAuthConfig = { username: stored.username, password: stored.password, serveraddress: key };
       try {
         const res = await api.registryLogin(auth);
-        await store(ctx, auth);
+        await store(ctx, auth, res.IdentityToken);
         if (res.Status) ctx.out(`${res.Status}\n`);
         return 0;
       } catch (e) {
@@ -150,7 +156,7 @@ export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
   }
   const auth: RegistryAuthConfig = { username: user, password, serveraddress: key };
   const res = await api.registryLogin(auth);
-  await store(ctx, auth);
+  await store(ctx, auth, res.IdentityToken);
   if (res.Status) ctx.out(`${res.Status}\n`);
   return 0;
 }
