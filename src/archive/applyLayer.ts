@@ -44,6 +44,11 @@ export interface ApplyOptions {
   signal?: AbortSignal;
   /** 'overlay': OCI whiteouts become overlayfs ones; 'none': `.wh.*` files are kept as they are. */
   whiteouts: 'overlay' | 'none';
+  /**
+   * false: files belong to whoever runs this (docker cp's NoLchown when it writes on the
+   * client's machine: not the container's uids, and no EPERM for a user who is not root).
+   */
+  chown?: boolean;
 }
 
 export interface ApplyReport {
@@ -327,7 +332,7 @@ class LayerApplier {
       this.safeDirs.add(rel);
     }
     const p = this.abs(rel);
-    lchownSync(p, h.uid, h.gid);
+    if (this.opts.chown !== false) lchownSync(p, h.uid, h.gid);
     // After chown, which clears setgid; p is a real directory we just made or checked.
     chmodSync(p, h.mode);
     this.recordXattrs(rel, h);
@@ -356,7 +361,7 @@ class LayerApplier {
         while (off < chunk.length) off += writeSync(fd, chunk, off, chunk.length - off);
         if (signal?.aborted === true) signal.throwIfAborted();
       }
-      fchownSync(fd, h.uid, h.gid);
+      if (this.opts.chown !== false) fchownSync(fd, h.uid, h.gid);
       // After chown, which clears setuid/setgid.
       fchmodSync(fd, h.mode);
       const t = toSeconds(h.mtimeNs);
@@ -380,7 +385,7 @@ class LayerApplier {
       this.removePath(rel);
       symlinkSync(h.linkname, p);
     }
-    lchownSync(p, h.uid, h.gid);
+    if (this.opts.chown !== false) lchownSync(p, h.uid, h.gid);
     const t = toSeconds(h.mtimeNs);
     lutimesSync(p, t, t);
     this.xattrs.delete(rel);
@@ -464,7 +469,8 @@ class LayerApplier {
     blocks.push(Buffer.alloc(1024));
     // Every parent is a real directory we made or checked (removals forget their subtree),
     // so tar follows no symlink here; --no-overwrite-dir leaves those directories alone.
-    const args = ['-x', '-f', '-', '-C', this.dest, '--numeric-owner', '--same-owner', '--same-permissions', '--no-overwrite-dir'];
+    const owner = this.opts.chown === false ? '--no-same-owner' : '--same-owner';
+    const args = ['-x', '-f', '-', '-C', this.dest, '--numeric-owner', owner, '--same-permissions', '--no-overwrite-dir'];
     await run('tar', args, { input: Buffer.concat(blocks), ...(this.opts.signal !== undefined ? { signal: this.opts.signal } : {}) });
     for (const [rel] of batch) this.nodes.delete(rel);
   }

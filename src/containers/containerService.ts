@@ -46,6 +46,7 @@ import type { Trash } from '../util/trash.js';
 import { mountRootfs } from './rootfsMount.js';
 import { graphDriverData, type GraphDriverData } from './graphDriver.js';
 import { onReadableEnd } from '../util/readableEnd.js';
+import { DEFAULT_ESCAPE_KEYS, EscapeProxy } from '../util/escapeKeys.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
 
@@ -66,6 +67,8 @@ export interface AttachRequest {
   stdin: Readable | null;
   sink: AttachSink;
   signal: AbortSignal;
+  /** A TTY attach detaches when the client types these (moby: default ctrl-p ctrl-q). */
+  detachKeys?: number[];
 }
 
 export interface LogsRequest {
@@ -896,12 +899,25 @@ export class ContainerService {
     if (wantStdin && stdin) {
       // One write in flight at a time: the client is paused while conmon takes the bytes.
       let writing: Promise<void> = Promise.resolve();
+      // As moby, the daemon too watches a TTY's input for the detach keys (for API clients; the CLIs match them first).
+      const keys = c.Config.Tty ? new EscapeProxy(req.detachKeys ?? DEFAULT_ESCAPE_KEYS) : undefined;
+      let detached = false;
       stdin.on('data', (b: Buffer) => {
-        stdin.pause();
-        writing = conn.writeStdin(b).then(
-          () => void stdin.resume(),
-          () => finish(),
-        );
+        if (detached) return;
+        const r = keys?.feed(b) ?? { out: b, detached: false };
+        detached = r.detached;
+        if (r.out.length > 0) {
+          stdin.pause();
+          writing = conn.writeStdin(r.out).then(
+            () => void stdin.resume(),
+            () => finish(),
+          );
+        }
+        if (detached)
+          void writing.then(() => {
+            conn.close();
+            finish();
+          });
       });
       // The client may have half-closed before the container started (`run -i … </dev/null`).
       // As moby's CopyStreams: the end of stdin closes the container's stdin only for a StdinOnce

@@ -23,6 +23,7 @@ import type { ContainerStore } from './containerStore.js';
 import type { AttachRequest } from './containerService.js';
 import type { ContainerRecord } from './types.js';
 import { onReadableEnd } from '../util/readableEnd.js';
+import { DEFAULT_ESCAPE_KEYS, EscapeProxy, detachKeysToBytes } from '../util/escapeKeys.js';
 import { groupAddOf, resolveUser } from './userLookup.js';
 
 /** How long an exited exec stays inspectable (Docker's exec GC runs every 5 minutes). */
@@ -117,6 +118,13 @@ export function validateExecConfig(body: unknown): ExecConfig {
   }
   for (const k of ['User', 'WorkingDir', 'DetachKeys']) {
     if (b[k] !== undefined && b[k] !== null && typeof b[k] !== 'string') throw new InvalidArgumentError(`invalid JSON: ${k} must be a string`);
+  }
+  if (typeof b['DetachKeys'] === 'string' && b['DetachKeys'] !== '') {
+    try {
+      detachKeysToBytes(b['DetachKeys']);
+    } catch {
+      throw new InvalidArgumentError(`Invalid escape keys (${b['DetachKeys']}) provided`);
+    }
   }
   for (const k of ['AttachStdin', 'AttachStdout', 'AttachStderr', 'Tty', 'Privileged', 'Detach']) {
     if (b[k] !== undefined && b[k] !== null && typeof b[k] !== 'boolean') throw new InvalidArgumentError(`invalid JSON: ${k} must be a boolean`);
@@ -275,7 +283,8 @@ export class ExecService {
         execOpts.beforeStart = async () => {
           conn = await attachConmon(dir, { stdin: wantStdin });
           // Listen at once: a quick process's output (and its end) may all arrive before exec() returns.
-          outputDone = pipeAttach(conn, r, wantStdin, e.OpenStdout, e.OpenStderr, e.Tty ? detach : undefined);
+          const keys = e.DetachKeys !== '' ? detachKeysToBytes(e.DetachKeys) : DEFAULT_ESCAPE_KEYS;
+          outputDone = pipeAttach(conn, r, wantStdin, e.OpenStdout, e.OpenStderr, e.Tty ? { onDetach: detach, keys } : undefined);
         };
       }
       session = await this.host.runtime.exec(execOpts);
@@ -484,7 +493,14 @@ function abortPromise(signal: AbortSignal): Promise<void> {
 }
 
 /** Moves bytes between an attach request and the exec's conmon; resolves when the output ended. */
-function pipeAttach(conn: AttachConnection, req: AttachRequest, wantStdin: boolean, stdout: boolean, stderr: boolean, onDetach?: () => void): Promise<void> {
+function pipeAttach(
+  conn: AttachConnection,
+  req: AttachRequest,
+  wantStdin: boolean,
+  stdout: boolean,
+  stderr: boolean,
+  tty?: { onDetach: () => void; keys: number[] },
+): Promise<void> {
   return new Promise<void>((resolve) => {
     let ended = false;
     const finish = (): void => {
@@ -503,24 +519,36 @@ function pipeAttach(conn: AttachConnection, req: AttachRequest, wantStdin: boole
     const stdin = req.stdin;
     if (wantStdin && stdin) {
       let writing: Promise<void> = Promise.resolve();
-      stdin.on('data', (b: Buffer) => {
-        stdin.pause();
-        writing = conn.writeStdin(b).then(
-          () => void stdin.resume(),
-          () => undefined,
-        );
-      });
-      // A TTY exec's stdin ending is a detach (moby: it closes the output, the process runs on).
-      onReadableEnd(stdin, () => {
-        if (onDetach === undefined) {
-          void writing.then(() => conn.closeStdin()).catch(() => undefined);
-          return;
-        }
+      const detachNow = (): void => {
         void writing.then(() => {
           conn.close();
           finish();
-          onDetach();
+          tty?.onDetach();
         });
+      };
+      // A TTY exec detaches on its detach keys (the daemon matches them too, for API clients).
+      const keys = tty ? new EscapeProxy(tty.keys) : undefined;
+      let detached = false;
+      stdin.on('data', (b: Buffer) => {
+        if (detached) return;
+        const r = keys?.feed(b) ?? { out: b, detached: false };
+        detached = r.detached;
+        if (r.out.length > 0) {
+          stdin.pause();
+          writing = conn.writeStdin(r.out).then(
+            () => void stdin.resume(),
+            () => undefined,
+          );
+        }
+        if (detached) detachNow();
+      });
+      // A TTY exec's stdin ending is a detach too (moby: it closes the output, the process runs on).
+      onReadableEnd(stdin, () => {
+        if (tty === undefined) {
+          void writing.then(() => conn.closeStdin()).catch(() => undefined);
+          return;
+        }
+        detachNow();
       });
       stdin.on('error', () => undefined);
       // The body may have been read from the same socket in paused mode: flow again.

@@ -100,7 +100,8 @@ describe('ExitWatcher', () => {
       const seen: number[] = [];
       w.on('exit', (_id, info) => seen.push(info.exitCode));
       await writeFile(join(exits, 's'), '137');
-      await new Promise((r) => setTimeout(r, 100));
+      for (let i = 0; i < 100 && seen.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+      await new Promise((r) => setTimeout(r, 50));
       assert.deepEqual(seen, [137]);
       // A second look at the same file starts (another fs event), and the daemon removes it meanwhile.
       const priv = w as unknown as { checkNow(id: string): Promise<void> };

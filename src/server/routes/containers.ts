@@ -14,6 +14,7 @@ import { del, get, head, post, put, type Ctx, type Route, COMMON_HEADERS } from 
 import { StdStream, stdcopyFrame } from '../streams.js';
 import { compareVersions } from '../middleware/version.js';
 import { parseTimestampNs } from '../../runtime/logs.js';
+import { detachKeysToBytes } from '../../util/escapeKeys.js';
 
 export type ContainerBackend = Pick<
   ContainerService,
@@ -279,6 +280,13 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
       const wantLogs = boolParam(ctx.query, 'logs');
       const wantStream = boolParam(ctx.query, 'stream');
       const mux = !tty && multiplexed(ctx);
+      const keysParam = ctx.query.get('detachKeys') ?? '';
+      let detachKeys: number[] | undefined;
+      try {
+        if (keysParam !== '') detachKeys = detachKeysToBytes(keysParam);
+      } catch {
+        throw new InvalidArgumentError(`Invalid detach keys (${keysParam}) provided`);
+      }
       const { input, output } = ctx.hijack(
         tty ? 'application/vnd.docker.raw-stream' : mux ? 'application/vnd.docker.multiplexed-stream' : 'application/vnd.docker.raw-stream',
       );
@@ -312,7 +320,7 @@ export function containerRoutes(b: ContainerBackend, imageName: ImageNamer): Rou
         replay().then(
           () => {
             if (!wantStream) return done();
-            return b.attach(c.Id, { stdin: wantStdin ? (input as Readable | null) : null, sink, signal: ctx.signal });
+            return b.attach(c.Id, { stdin: wantStdin ? (input as Readable | null) : null, sink, signal: ctx.signal, ...(detachKeys ? { detachKeys } : {}) });
           },
           () => done(),
         ).catch(() => done());

@@ -2,13 +2,15 @@
 // berthd: stdin that is already closed, detaching (ctrl-p ctrl-q, --detach-keys), --env-file, users
 // by name, --cpu-shares, --security-opt apparmor/seccomp profiles, --no-healthcheck and
 // --health-start-period, ps filters and formats, logs -t/--since/--until and logs of every run,
-// stats -a and network I/O, inspect's GraphDriver.Data; the daemon's --log-opt defaults, a live
-// /events stream without since, and resizing a running TTY container.
+// stats -a and network I/O, update --restart, inspect's GraphDriver.Data; the daemon's --log-opt
+// defaults, a live /events stream without since, detach keys matched by berthd for API clients,
+// and resizing a running TTY container.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { REPO, startDaemon, type CmdResult, type TestDaemon } from '../../fixtures/testDaemon.js';
 
@@ -269,6 +271,40 @@ describe('containers day to day (berth and docker CLIs)', { skip }, () => {
       await run(['rm', '-f', c, n('stz'), n('hostnet')]);
     });
 
+    it(`${client}: update --restart changes the policy; refused for --rm containers and unknown policies`, async () => {
+      assert.equal((await run(['run', '-d', '--name', n('upr'), 'busybox', 'sleep', '300'])).code, 0);
+      const u = await run(['update', '--restart', 'on-failure:3', n('upr')]);
+      assert.equal(u.code, 0, u.stderr);
+      assert.deepEqual(await json(['inspect', '-f', '{{json .HostConfig.RestartPolicy}}', n('upr')]), { Name: 'on-failure', MaximumRetryCount: 3 });
+      const bad = await run(['update', '--restart', 'sometimes', n('upr')]);
+      assert.notEqual(bad.code, 0);
+      assert.match(bad.stderr, /invalid restart policy/);
+      assert.equal((await run(['run', '-d', '--rm', '--name', n('uprm'), 'busybox', 'sleep', '300'])).code, 0);
+      const rm = await run(['update', '--restart', 'always', n('uprm')]);
+      assert.equal(rm.code, 1);
+      assert.match(rm.stderr, /Restart policy cannot be updated because AutoRemove is enabled for the container/);
+      await run(['rm', '-f', n('upr'), n('uprm')]);
+    });
+
+    it(`${client}: cp ownership as docker: in as root unless -a keeps the uid/gid; out as the caller`, async () => {
+      const c = n('cpown');
+      assert.equal((await run(['run', '-d', '--name', c, 'busybox', 'sh', '-c', 'echo x > /tmp/own; chown 77:88 /tmp/own; touch /tmp/ready; sleep 300'])).code, 0);
+      await until(async () => (await d.http('HEAD', `/containers/${c}/archive?path=/tmp/ready`)).status === 200);
+      const src = join(tmp, `${client}-owned`);
+      writeFileSync(src, 'hi\n');
+      spawnSync('chown', ['1234:2345', src]);
+      assert.equal((await run(['cp', src, `${c}:/tmp/plain`])).code, 0);
+      assert.equal((await run(['cp', '-a', src, `${c}:/tmp/arch`])).code, 0);
+      assert.equal((await run(['exec', c, 'stat', '-c', '%u:%g', '/tmp/plain', '/tmp/arch'])).stdout, '0:0\n1234:2345\n');
+      const out = join(tmp, `${client}-out`);
+      const cpOut = await run(['cp', `${c}:/tmp/own`, out]);
+      assert.equal(cpOut.code, 0, cpOut.stderr);
+      assert.equal(readFileSync(out, 'utf8'), 'x\n');
+      const st = spawnSync('stat', ['-c', '%u:%g', out], { encoding: 'utf8' }).stdout;
+      assert.equal(st, `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}\n`, 'not the container\'s 77:88');
+      await run(['rm', '-f', c]);
+    });
+
     it(`${client}: inspect's GraphDriver.Data names the overlay directories`, async () => {
       const c = n('gd');
       assert.equal((await run(['run', '-d', '--name', c, 'busybox', 'sh', '-c', 'echo mark > /marker; sleep 300'])).code, 0);
@@ -316,6 +352,46 @@ describe('containers day to day (berth and docker CLIs)', { skip }, () => {
     const events = lines.map((l) => JSON.parse(l) as { Action: string; Actor: { Attributes: { name?: string } } });
     assert.deepEqual(events.map((e) => `${e.Action} ${e.Actor.Attributes.name}`), ['create evnew']);
     await d.berth(['rm', 'evnew']);
+  });
+
+  it('API clients detach too: berthd matches detachKeys on a TTY attach and an exec\'s DetachKeys; bad keys are 400', async () => {
+    assert.equal((await d.berth(['run', '-dit', '--name', 'apidet', 'busybox', 'sh'])).code, 0);
+    /** A raw hijacked request: writes `input` after a moment, resolves with what came back once the server ends it. */
+    const hijack = (method: string, path: string, body: string, ...inputs: string[]): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const s = connect(d.socket);
+        let out = '';
+        const t = setTimeout(() => {
+          s.destroy();
+          reject(new Error(`the server did not end the stream: ${JSON.stringify(out)}`));
+        }, 10_000);
+        s.on('data', (b: Buffer) => (out += b.toString('latin1')));
+        s.on('end', () => {
+          clearTimeout(t);
+          s.destroy();
+          resolve(out);
+        });
+        s.write(`${method} ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+        // One input every 700 ms: the container answers the one before first.
+        inputs.forEach((input, i) => setTimeout(() => s.write(input), 500 + 700 * i));
+      });
+    const out = await hijack('POST', '/containers/apidet/attach?stream=1&stdin=1&stdout=1&detachKeys=ctrl-x,x', '', 'echo typed-in\n', '\x18x');
+    assert.match(out, /^HTTP\/1.1 101 /);
+    assert.match(out, /typed-in/);
+    assert.equal((await d.berth(['inspect', '-f', '{{.State.Status}}', 'apidet'])).stdout, 'running\n');
+    const bad = await d.http('POST', '/containers/apidet/attach?stream=1&stdin=1&detachKeys=ctrl-1');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body, /Invalid detach keys \(ctrl-1\) provided/);
+    const ex = await d.http('POST', '/containers/apidet/exec', JSON.stringify({ Cmd: ['sh', '-c', 'echo exec-up; sleep 300'], Tty: true, AttachStdin: true, AttachStdout: true }), { 'Content-Type': 'application/json' });
+    assert.equal(ex.status, 201, ex.body);
+    const execId = (ex.json as { Id: string }).Id;
+    const eout = await hijack('POST', `/exec/${execId}/start`, JSON.stringify({ Detach: false, Tty: true }), '\x10\x11');
+    assert.match(eout, /exec-up/);
+    assert.equal(((await d.http('GET', `/exec/${execId}/json`)).json as { Running: boolean }).Running, true, 'the exec runs on after the detach');
+    const badExec = await d.http('POST', '/containers/apidet/exec', JSON.stringify({ Cmd: ['true'], DetachKeys: 'ctrl-1' }), { 'Content-Type': 'application/json' });
+    assert.equal(badExec.status, 400);
+    assert.match(badExec.body, /Invalid escape keys \(ctrl-1\) provided/);
+    await d.berth(['rm', '-f', 'apidet']);
   });
 
   it('POST /containers/{id}/resize reaches a running TTY container; a stopped one is a 409, a missing one a 404', async () => {

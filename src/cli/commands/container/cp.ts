@@ -99,7 +99,7 @@ async function copyFromContainer(ctx: CliContext, api: ContainerApi, container: 
   const target = resolve(dst);
   const tst = await stat(target).catch(() => null);
   if (tst?.isDirectory() && !contents) {
-    await applyLayer(res, target, { whiteouts: 'none' });
+    await applyLayer(res, target, { whiteouts: 'none', chown: false });
     return;
   }
   if (tst && !tst.isDirectory() && srcIsDir) throw new Error('cannot copy a directory to a file');
@@ -109,7 +109,7 @@ async function copyFromContainer(ctx: CliContext, api: ContainerApi, container: 
   // Unpack beside the destination (same filesystem), then move the one entry into place.
   const tmp = await mkdtemp(join(parent, '.berth-cp-'));
   try {
-    await applyLayer(res, tmp, { whiteouts: 'none' });
+    await applyLayer(res, tmp, { whiteouts: 'none', chown: false });
     if (contents) {
       if (!tst) await rename(join(tmp, '.'), target).catch(async () => rename(tmp, target));
       else for (const e of await readdir(tmp)) await rename(join(tmp, e), join(target, e));
