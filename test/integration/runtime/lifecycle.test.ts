@@ -253,7 +253,7 @@ describe('ConmonRuntime lifecycle (real conmon + runc)', { skip: skipReason }, (
     await exited;
     h.runtime.deleteInBackground(c.id);
     h.runtime.deleteInBackground(c.id); // a second request does not start it early
-    await sleep(50);
+    await sleep(5);
     assert.equal(h.runtime.known(c.id), true, 'the background delete waits a moment before it forks runc');
     await h.runtime.delete(c.id); // starts the deferred one and joins it
     assert.equal(await h.runtime.state(c.id), null);
