@@ -320,6 +320,25 @@ describe('containers day to day (berth and docker CLIs)', { skip }, () => {
     });
   }
 
+  it('--cpus caps the CPU a busy container gets; --group-add adds supplementary groups (names from its /etc/group, numbers)', async () => {
+    // A busy loop for 2 s of wall time under --cpus 0.5 gets at most ~1 s of CPU (CFS quota 50 ms per 100 ms).
+    const r = await d.berth(['run', '--rm', '--cpus', '0.5', 'busybox', 'sh', '-c', 'time timeout -s KILL 2 sh -c "while :; do :; done"'], { timeoutMs: 30_000 });
+    const secs = (k: string): number => {
+      const m = new RegExp(`${k}\\s+(\\d+)m\\s*([\\d.]+)s`).exec(r.stderr + r.stdout);
+      assert.ok(m, `no ${k} time in: ${r.stderr}${r.stdout}`);
+      return Number(m[1]) * 60 + Number(m[2]);
+    };
+    assert.ok(secs('real') >= 1.9, `ran ${secs('real')} s`);
+    assert.ok(secs('user') + secs('sys') <= 1.25, `used ${secs('user') + secs('sys')} s of CPU in 2 s under --cpus 0.5`);
+    const g = await d.berth(['run', '--rm', '--group-add', '1234', '--group-add', 'daemon', '-u', 'nobody', 'busybox', 'id', '-G']);
+    assert.equal(g.code, 0, g.stderr);
+    const daemonGid = /^daemon:x:(\d+):/m.exec((await d.berth(['run', '--rm', 'busybox', 'cat', '/etc/group'])).stdout)?.[1];
+    assert.deepEqual(g.stdout.trim().split(' ').sort(), ['1234', '65534', ...(daemonGid ? [daemonGid] : [])].sort());
+    const bad = await d.berth(['run', '--rm', '--group-add', 'nosuchgroup', 'busybox', 'true']);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /Unable to find group nosuchgroup/);
+  });
+
   it('daemon --log-opt sets the rotation of new containers; the container\'s own --log-opt wins', async () => {
     assert.equal((await d.berth(['create', '--name', 'lgdef', 'busybox', 'true'])).code, 0);
     assert.deepEqual(JSON.parse((await d.berth(['inspect', '-f', '{{json .HostConfig.LogConfig}}', 'lgdef'])).stdout), {
