@@ -20,6 +20,7 @@ import { InvalidArgumentError } from '../errdefs/errors.js';
 import { normalizeTarPath } from '../archive/applyLayer.js';
 import { decompressStream } from '../util/tar/decompress.js';
 import { readTar } from '../util/tar/reader.js';
+import { readableChunks } from '../util/readableChunks.js';
 import { MAX_CONTEXT_IN_MEMORY, MAX_DOCKERFILE_BYTES, MAX_DOCKERIGNORE_BYTES } from './limits.js';
 import { escapesRoot, resolveInScope } from './scopedPath.js';
 
@@ -133,7 +134,9 @@ export class BuildContext {
     const guard = sizeGuard(opts.maxBytes);
     stream.on('error', (e) => guard.destroy(e));
     stream.pipe(guard);
-    const reader = readTar(guard, opts.signal ? { signal: opts.signal } : {});
+    // Chunk by chunk: the stream's own iterator would join the many small chunks of a docker CLI
+    // context (chunked HTTP) into fresh buffers, a copy of most of the context per build.
+    const reader = readTar(readableChunks(guard), opts.signal ? { signal: opts.signal } : {});
     const fd = openSync(this.spoolPath, 'w', 0o600);
     let offset = 0;
     let inMemory = 0;
