@@ -73,6 +73,12 @@ cleanup() {
   set +e
   trap - EXIT INT TERM
   if [ -n "$BERTHD_PID" ]; then remove_containers "$BH"; stop_pid "$BERTHD_PID" 20; fi
+  # berthd leaves its bridge and iptables chains behind on purpose (as dockerd its docker0); this
+  # bench's are removed with the tests' own clean-up (tagged with the bridge name, nothing else).
+  if [ -d "$W/berthd/data" ]; then
+    node --import tsx -e "import('./test/fixtures/networkCleanup.ts').then((m) => m.cleanNetworking({ tag: process.argv[1], dataRoot: process.argv[2], root: process.argv[3] }))" \
+      "bb${W##*.}" "$W/berthd/data" "$W/berthd" >/dev/null 2>&1
+  fi
   if [ -n "$TRACE_PID" ]; then stop_pid "$TRACE_PID" 5; fi
   if [ -n "$DOCKERD_PID" ]; then remove_containers "$DH"; stop_pid "$DOCKERD_PID" 30; fi
   if [ -d "$W/runc/state" ]; then
