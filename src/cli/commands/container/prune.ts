@@ -4,6 +4,7 @@
  */
 import type { CommandSpec, ParsedArgs } from '../../command.js';
 import type { CliContext } from '../../context.js';
+import { confirm } from '../../prompt.js';
 import { buildFilters, validateFilter } from '../../format/filters.js';
 import { humanSize } from '../../format/units.js';
 import { ContainerApi } from './containerApi.js';
@@ -20,28 +21,8 @@ export const spec: CommandSpec = {
   ],
 };
 
-async function confirm(ctx: CliContext, question: string): Promise<boolean> {
-  ctx.out(`${question} [y/N] `);
-  const answer = await new Promise<string>((resolve) => {
-    let buf = '';
-    const onData = (d: Buffer | string): void => {
-      buf += d.toString();
-      if (buf.includes('\n')) done();
-    };
-    const done = (): void => {
-      ctx.stdin.off('data', onData);
-      ctx.stdin.off('end', done);
-      ctx.stdin.pause();
-      resolve(buf.split('\n')[0] ?? '');
-    };
-    ctx.stdin.on('data', onData);
-    ctx.stdin.once('end', done);
-  });
-  return /^y(es)?$/i.test(answer.trim());
-}
-
 export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
-  if (!p.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?'))) {
+  if (!p.bool('force') && !(await confirm(ctx, 'WARNING! This will remove all stopped containers.\nAre you sure you want to continue?', { acceptYes: true }))) {
     return 0;
   }
   const r = await new ContainerApi(ctx.client).prune(buildFilters(p.list('filter')));

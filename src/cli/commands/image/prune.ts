@@ -5,6 +5,7 @@
  */
 import type { CommandSpec, ParsedArgs } from '../../command.js';
 import type { CliContext } from '../../context.js';
+import { confirm } from '../../prompt.js';
 import { addFilter, buildFilters, validateFilter } from '../../format/filters.js';
 import { humanSize } from '../../format/units.js';
 import { ImageApi } from './imageApi.js';
@@ -22,31 +23,6 @@ export const spec: CommandSpec = {
 
 const ALL_WARNING = 'WARNING! This will remove all images without at least one container associated to them.\nAre you sure you want to continue?';
 const DANGLING_WARNING = 'WARNING! This will remove all dangling images.\nAre you sure you want to continue?';
-
-/** prompt.Confirm: the first line of stdin, "y" (any case) means yes; end of input means no. */
-async function confirm(ctx: CliContext, message: string): Promise<boolean> {
-  ctx.out(`${message} [y/N] `);
-  const stdin = ctx.stdin;
-  const line = await new Promise<string>((resolve) => {
-    let buf = '';
-    const finish = (s: string): void => {
-      stdin.off('data', onData);
-      stdin.off('end', onEnd);
-      stdin.pause();
-      resolve(s);
-    };
-    const onData = (b: Buffer | string): void => {
-      buf += typeof b === 'string' ? b : b.toString('utf8');
-      const nl = buf.indexOf('\n');
-      if (nl >= 0) finish(buf.slice(0, nl));
-    };
-    const onEnd = (): void => finish(buf);
-    stdin.on('data', onData);
-    stdin.on('end', onEnd);
-    stdin.resume();
-  });
-  return line.trim().toLowerCase() === 'y';
-}
 
 export async function run(ctx: CliContext, p: ParsedArgs): Promise<number> {
   const all = p.bool('all');
