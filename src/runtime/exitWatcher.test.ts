@@ -13,10 +13,19 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+/**
+ * The next exit of `id`. The watcher holds no ref on the event loop (the daemon's server does), so
+ * the guard timer keeps the test process alive for the re-scans, and fails a lost exit clearly.
+ */
 function nextExit(w: ExitWatcher, id: string): Promise<ExitInfo> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
+    const guard = setTimeout(() => {
+      w.off('exit', on);
+      reject(new Error(`no exit reported for ${id} within 10 s`));
+    }, 10_000);
     const on = (got: string, info: ExitInfo): void => {
       if (got !== id) return;
+      clearTimeout(guard);
       w.off('exit', on);
       resolve(info);
     };

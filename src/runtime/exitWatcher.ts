@@ -57,9 +57,11 @@ export function parseExitFile(content: string): number | null {
 export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   private watcher: FSWatcher | undefined;
   private timer: NodeJS.Timeout | undefined;
-  /** id → identity of the exit file already reported (so one file is reported once). */
+  /** id → identity (inode and code) of the exit file already reported (so one file is reported once). */
   private readonly reported = new Map<string, string>();
   private readonly pending = new Set<string>();
+  /** Ids that had an event while a check of them was running: looked at again when it ends, not at the next re-scan. */
+  private readonly recheck = new Set<string>();
   /**
    * id → how many times remove() was called. A check that read the file before a remove()
    * must not report it after: the daemon has handled that exit and may have started the
@@ -103,7 +105,7 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   }
 
   /**
-   * The exit file's content, its identity (inode and mtime) and the OOM marker, read side by
+   * The exit file's content, its identity (inode and code) and the OOM marker, read side by
    * side: an exit is on the path of every `docker run`'s result, and these are thread-pool
    * round trips. null while the file is missing or incomplete.
    */
@@ -120,7 +122,10 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
     if (!st.isFile()) return null;
     const code = parseExitFile(content);
     if (code === null) return null;
-    return { info: { exitCode: code, exitedAt: st.mtime, oomKilled }, identity: `${st.ino}:${st.mtimeMs}` };
+    // Identity without the mtime: the stat runs beside the read, so for a file written in place it can
+    // see the mtime from before the write whose content the read got, and a second look would then
+    // count the same exit twice. A new exit of the id is a new file (conmon renames a temp file in).
+    return { info: { exitCode: code, exitedAt: st.mtime, oomKilled }, identity: `${st.ino}:${code}` };
   }
 
   /** Deletes the exit file once the daemon has recorded the exit, so a restart does not report it again. */
@@ -166,9 +171,18 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   }
 
   private check(name: string): void {
-    if (this.closed || !EXIT_NAME_RE.test(name) || this.pending.has(name)) return;
+    if (this.closed || !EXIT_NAME_RE.test(name)) return;
+    if (this.pending.has(name)) {
+      // The running check may have read before this event's write; dropping the event would leave
+      // the exit to the re-scan (up to rescanMs late, on the path of a `docker wait`).
+      this.recheck.add(name);
+      return;
+    }
     this.pending.add(name);
-    void this.checkNow(name).finally(() => this.pending.delete(name));
+    void this.checkNow(name).finally(() => {
+      this.pending.delete(name);
+      if (this.recheck.delete(name)) this.check(name);
+    });
   }
 
   private async checkNow(id: string): Promise<void> {
@@ -176,7 +190,7 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
     const read = await this.readExitFile(id);
     if ((this.removals.get(id) ?? 0) !== removals) {
       // Look again once this check is off the pending list: a new exit may have come meanwhile.
-      setImmediate(() => this.check(id));
+      this.recheck.add(id);
       return;
     }
     if (read === null) {
