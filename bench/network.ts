@@ -3,15 +3,17 @@
  * data-root, bridge and subnets, from the test fixture; everything removed at the end):
  *  - container start: `run --rm busybox true` on the default bridge vs `--network none`, through
  *    the berth CLI and the docker CLI, interleaved round by round (the first row rotating);
- *  - container-to-container TCP throughput: a fixed byte count through busybox `nc`, over the
- *    default bridge vs the same pair on the host's loopback (`--network host`), interleaved.
+ *  - container-to-container TCP throughput: iperf3 (Debian's, in an image made from the host's
+ *    binary and its libraries) over the default bridge vs the same pair on the host's loopback
+ *    (`--network host`), interleaved; and a fixed byte count through busybox `nc` on the same paths,
+ *    which writes 1 KiB at a time and so measures the cost per TCP segment.
  * Writes its section of bench/RESULTS.md between `<!-- network:begin/end -->`; the hand-written
  * analysis between `<!-- network-analysis:begin/end -->` is kept across runs.
- * Usage: node --import tsx bench/network.ts [-n ROUNDS] [-w WARMUP] [--tput-rounds N] [--mib N] [--out FILE]
+ * Usage: node --import tsx bench/network.ts [-n ROUNDS] [-w WARMUP] [--tput-rounds N] [--mib N] [--iperf-secs N] [--out FILE]
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, release, totalmem } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { randomInt } from 'node:crypto';
 import { REPO, startDaemon, type TestDaemon } from '../test/fixtures/testDaemon.js';
@@ -25,6 +27,7 @@ const N = flag('-n', 20);
 const WARM = flag('-w', 3);
 const TPUT_ROUNDS = flag('--tput-rounds', 5);
 const MIB = flag('--mib', 1024);
+const IPERF_SECS = flag('--iperf-secs', 5);
 const GAP_MS = flag('--gap-ms', 1000);
 const CPU_RUNS = flag('--cpu-runs', 10);
 const outIdx = args.indexOf('--out');
@@ -83,6 +86,39 @@ async function transfer(d: TestDaemon, client: string, host: string, port: numbe
   return (MIB * 1.048576) / secs;
 }
 
+/**
+ * A tar of a root file system holding the host's iperf3 and the libraries it links (ldd), or null
+ * when iperf3 is not installed (network.sh installs Debian's package).
+ */
+function iperfRootfsTar(): string | null {
+  const bin = spawnSync('sh', ['-c', 'command -v iperf3'], { encoding: 'utf8' }).stdout.trim();
+  if (bin === '') return null;
+  const ldd = spawnSync('ldd', [bin], { encoding: 'utf8' }).stdout;
+  const files = [bin, ...[...ldd.matchAll(/(\/\S+\.so[.\d]*)/g)].map((m) => m[1] as string)];
+  const dir = mkdtempSync('/tmp/berth-iperf-');
+  const root = join(dir, 'rootfs');
+  for (const f of new Set(files)) {
+    mkdirSync(join(root, dirname(f)), { recursive: true });
+    cpSync(f, join(root, f), { dereference: true });
+  }
+  mkdirSync(join(root, 'tmp'), { recursive: true });
+  const out = join(dir, 'iperf3.tar');
+  const r = spawnSync('tar', ['-C', root, '-cf', out, '.']);
+  if (r.status !== 0) throw new Error(`tar of the iperf3 rootfs failed: ${String(r.stderr)}`);
+  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  return out;
+}
+
+/** iperf3 client run in `client` against host:port for IPERF_SECS (first second omitted): received MB/s. */
+async function iperf(d: TestDaemon, client: string, host: string, port: number): Promise<number> {
+  const r = await d.berth(['exec', client, '/usr/bin/iperf3', '-c', host, '-p', String(port), '-t', String(IPERF_SECS), '-O', '1', '-J'], { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`iperf3 failed: ${r.stderr} ${r.stdout.slice(0, 500)}`);
+  const j = JSON.parse(r.stdout) as { end?: { sum_received?: { bits_per_second?: number } } };
+  const bps = j.end?.sum_received?.bits_per_second;
+  if (bps === undefined) throw new Error(`iperf3 gave no result: ${r.stdout.slice(0, 500)}`);
+  return bps / 8 / 1e6;
+}
+
 async function main(): Promise<void> {
   if (process.getuid?.() !== 0) throw new Error('bench/network.ts must run as root');
   // Debug logs carry the network module's own timings (set-up on the start path, CNI ADD, teardown).
@@ -91,6 +127,8 @@ async function main(): Promise<void> {
   const load0 = loadavg();
   const times = new Map<string, number[]>(ROWS.map((r) => [r.label, []]));
   const tput = { bridge: [] as number[], loopback: [] as number[], jumbo: [] as number[] };
+  const iperfTput = { bridge: [] as number[], loopback: [] as number[] };
+  const iperfTar = iperfRootfsTar();
   const cpu = { bridge: [] as number[], none: [] as number[] };
   try {
     await d.importBusybox();
@@ -151,6 +189,30 @@ async function main(): Promise<void> {
       }
       process.stderr.write(`throughput round ${i + 1}/${TPUT_ROUNDS}\r`);
     }
+    if (iperfTar !== null) {
+      // iperf3 writes 128 KiB at a time, as bulk transfers do: the path's cost per byte, not per write.
+      const iport = randomInt(20000, 60000);
+      const r = await d.berth(['import', iperfTar, 'berth-bench-iperf3:1']);
+      if (r.code !== 0) throw new Error(`import of the iperf3 image failed: ${r.stderr}`);
+      const server = ['/usr/bin/iperf3', '-s', '-p', String(iport)];
+      await okRun(['run', '-d', '--name', 'isrv-bridge', 'berth-bench-iperf3:1', ...server]);
+      await okRun(['run', '-d', '--name', 'icli-bridge', '--entrypoint', '/usr/bin/iperf3', 'berth-bench-iperf3:1', '-s', '-p', String(iport + 1)]);
+      await okRun(['run', '-d', '--name', 'isrv-host', '--network', 'host', 'berth-bench-iperf3:1', ...server]);
+      const isrvIp = (await d.berth(['inspect', '-f', '{{.NetworkSettings.IPAddress}}', 'isrv-bridge'])).stdout.trim();
+      await new Promise((r) => setTimeout(r, 500));
+      const ipaths: Array<[keyof typeof iperfTput, () => Promise<number>]> = [
+        ['bridge', () => iperf(d, 'icli-bridge', isrvIp, iport)],
+        // The loopback client runs in the host-network server container itself: the same binary, lo both ways.
+        ['loopback', () => iperf(d, 'isrv-host', '127.0.0.1', iport)],
+      ];
+      for (let i = 0; i < TPUT_ROUNDS; i++) {
+        for (let k = 0; k < ipaths.length; k++) {
+          const [key, fn] = ipaths[(i + k) % ipaths.length] as [keyof typeof iperfTput, () => Promise<number>];
+          iperfTput[key].push(await fn());
+        }
+        process.stderr.write(`iperf3 round ${i + 1}/${TPUT_ROUNDS}\r`);
+      }
+    }
   } finally {
     await d.cleanup();
   }
@@ -185,7 +247,7 @@ async function main(): Promise<void> {
     `| CNI plugins | ${spawnSync('dpkg-query', ['-W', '-f', '${Version}', 'containernetworking-plugins'], { encoding: 'utf8' }).stdout || 'n/a'} |`,
     `| load average | before ${load0.map((x) => x.toFixed(2)).join(' ')}; after ${load1.map((x) => x.toFixed(2)).join(' ')} |`,
     `| iptables on the host | ${fwdRules} rules in the filter table (${fwdJumps} jumps in FORWARD: every bridged packet walks them) |`,
-    `| samples | start: n = ${N} per row after ${WARM} warm-up rounds, rows interleaved round by round, ${GAP_MS} ms pause after each; throughput: ${TPUT_ROUNDS} rounds of ${MIB} MiB per path, the first path rotating |`,
+    `| samples | start: n = ${N} per row after ${WARM} warm-up rounds, rows interleaved round by round, ${GAP_MS} ms pause after each; throughput: ${TPUT_ROUNDS} rounds per path of iperf3 for ${IPERF_SECS} s (the first second omitted) and of ${MIB} MiB through nc, the first path rotating |`,
     '',
     '### Container start: wall time of the whole CLI process (ms)',
     '',
@@ -229,7 +291,20 @@ async function main(): Promise<void> {
     `| none | ${cpu.none.map(f1).join(', ')} |`,
     `| **bridge − none** | **${f1(median(cpu.bridge) - median(cpu.none))}** |`,
     '',
-    `### Container-to-container TCP throughput (${MIB} MiB through busybox nc, MB/s)`,
+    '### Container-to-container TCP throughput, iperf3 (MB/s received)',
+    '',
+    ...(iperfTar === null
+      ? ['iperf3 is not installed on the host (`apt-get install iperf3`; network.sh does it): no rows.', '']
+      : [
+          '| path | median | min | max | n |',
+          '|---|---:|---:|---:|---:|',
+          `| default bridge (veth → bridge → veth, MTU 1500) | **${f1(median(iperfTput.bridge))}** | ${f1(Math.min(...iperfTput.bridge))} | ${f1(Math.max(...iperfTput.bridge))} | ${iperfTput.bridge.length} |`,
+          `| host loopback (--network host, 127.0.0.1) | **${f1(median(iperfTput.loopback))}** | ${f1(Math.min(...iperfTput.loopback))} | ${f1(Math.max(...iperfTput.loopback))} | ${iperfTput.loopback.length} |`,
+          '',
+          `Loopback / default bridge = **${(median(iperfTput.loopback) / median(iperfTput.bridge)).toFixed(2)}×** (target ≤ 1.5×).`,
+          '',
+        ]),
+    `### The same paths, ${MIB} MiB through busybox nc (1 KiB writes: the cost per segment), MB/s`,
     '',
     '| path | median | min | max | n |',
     '|---|---:|---:|---:|---:|',
@@ -237,7 +312,7 @@ async function main(): Promise<void> {
     `| host loopback (both --network host; lo's MTU is 65536) | **${f1(median(tput.loopback))}** | ${f1(Math.min(...tput.loopback))} | ${f1(Math.max(...tput.loopback))} | ${tput.loopback.length} |`,
     `| user network with \`-o com.docker.network.driver.mtu=65520\` | **${f1(median(tput.jumbo))}** | ${f1(Math.min(...tput.jumbo))} | ${f1(Math.max(...tput.jumbo))} | ${tput.jumbo.length} |`,
     '',
-    `Loopback / default bridge = **${(median(tput.loopback) / median(tput.bridge)).toFixed(2)}×**; loopback / bridge at loopback's MTU = **${(median(tput.loopback) / median(tput.jumbo)).toFixed(2)}×** (target ≤ 1.5×).`,
+    `Loopback / default bridge = **${(median(tput.loopback) / median(tput.bridge)).toFixed(2)}×**; loopback / bridge at loopback's MTU = **${(median(tput.loopback) / median(tput.jumbo)).toFixed(2)}×** (nc writes 1 KiB at a time, so it pays per segment and the MTU bounds the segment).`,
     '',
   );
   let old = '';
