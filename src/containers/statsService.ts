@@ -1,7 +1,7 @@
 /**
  * containers/statsService: `stats` and `top` for containers. Stats are read
  * from the container's cgroup on request; the previous reading of each
- * container is cached (a first one is taken when the container starts), so a
+ * container is cached (a first one is taken shortly after the container starts), so a
  * one-shot answer carries a real precpu_stats at once instead of sampling
  * twice a second apart as Docker does. Network counters come from the
  * container's own /proc/<pid>/net/dev (netStats). `top` runs the host's ps and keeps
@@ -19,6 +19,14 @@ import type { ContainerRecord } from './types.js';
 /** Docker's streaming interval. */
 export const STATS_INTERVAL_MS = 1000;
 
+/**
+ * How long after a start the first reading is taken. It reads ~15 pseudo-files synchronously (a few
+ * ms of the event loop): right after the start it would land where a short-lived container's exit
+ * is waiting to be handled (`docker run --rm` of a quick command), so it waits; one that exits first
+ * is never read.
+ */
+const FIRST_SAMPLE_DELAY_MS = 250;
+
 export interface StatsHost {
   get(ref: string): ContainerRecord;
   cgroupParent: string;
@@ -29,6 +37,7 @@ export interface StatsHost {
 export class StatsService {
   private readonly last = new Map<string, CgroupSample>();
   private readonly where = new Map<string, CgroupLocation>();
+  private readonly firstSample = new Map<string, NodeJS.Timeout>();
 
   constructor(
     private readonly host: StatsHost,
@@ -45,17 +54,35 @@ export class StatsService {
     return loc;
   }
 
-  /** A first reading when a container starts, so the first one-shot has something to compare with. */
-  async started(c: ContainerRecord): Promise<void> {
-    this.where.delete(c.Id);
+  /** A first reading soon after a container starts, so the first one-shot has something to compare with. */
+  started(c: ContainerRecord): void {
+    const id = c.Id;
+    this.where.delete(id);
+    this.last.delete(id);
+    clearTimeout(this.firstSample.get(id));
+    const timer = setTimeout(() => {
+      this.firstSample.delete(id);
+      void this.takeFirstSample(id);
+    }, FIRST_SAMPLE_DELAY_MS);
+    timer.unref();
+    this.firstSample.set(id, timer);
+  }
+
+  private async takeFirstSample(id: string): Promise<void> {
     try {
-      this.last.set(c.Id, await readCgroupSample(await this.location(c), this.procRoot));
+      const c = this.host.get(id);
+      // A request since the start has already left a reading; a stopped container has nothing to read.
+      if (this.last.has(id) || !c.State.Running || c.State.Restarting) return;
+      const sample = await readCgroupSample(await this.location(c), this.procRoot);
+      if (!this.last.has(id)) this.last.set(id, sample);
     } catch {
-      this.last.delete(c.Id);
+      // Gone or not readable: the first request reads without a previous sample.
     }
   }
 
   forget(id: string): void {
+    clearTimeout(this.firstSample.get(id));
+    this.firstSample.delete(id);
     this.last.delete(id);
     this.where.delete(id);
   }
