@@ -155,10 +155,20 @@ export function isUserDefined(n: NetworkRecord): boolean {
   return n.Driver === 'bridge' && n.Name !== 'bridge';
 }
 
+/**
+ * How long the teardown of a stopped container's network waits before it starts. Its CNI DEL is two
+ * Go processes (bridge, host-local: ~80 ms of CPU); started at the exit they ran beside the work that
+ * answers the client (the removal of a `--rm` container, the wait result), on a small machine in its
+ * way. Anything that needs the container's network meanwhile starts it at once (hurry()).
+ */
+const TEARDOWN_DELAY_MS = 50;
+
 export class ContainerNetworks implements ContainerNetworking, NameLookup {
   private readonly docs = new Map<string, ContainerNetDoc>();
   private readonly lock = new KeyedLock();
   private readonly background = new Set<Promise<unknown>>();
+  /** id → ends the wait of a teardown release() deferred. */
+  private readonly deferred = new Map<string, () => void>();
 
   constructor(
     private readonly store: NetworkStore,
@@ -185,7 +195,27 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
   }
 
   async drain(): Promise<void> {
-    while (this.background.size > 0) await Promise.all([...this.background]);
+    while (this.background.size > 0) {
+      for (const go of [...this.deferred.values()]) go();
+      await Promise.all([...this.background]);
+    }
+  }
+
+  /** A teardown release() deferred starts now: whatever is queued on the container's key behind it must not wait out the delay. */
+  private hurry(id: string): void {
+    this.deferred.get(id)?.();
+  }
+
+  private deferral(id: string): Promise<void> {
+    return new Promise((resolve) => {
+      const go = (): void => {
+        clearTimeout(timer);
+        if (this.deferred.get(id) === go) this.deferred.delete(id);
+        resolve();
+      };
+      const timer = setTimeout(go, TEARDOWN_DELAY_MS);
+      this.deferred.set(id, go);
+    });
   }
 
   doc(id: string): ContainerNetDoc | null {
@@ -208,6 +238,7 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
   async settle(netId: string): Promise<void> {
     for (const { id } of this.attachedTo(netId)) {
       const c = this.containers.get(id);
+      this.hurry(id);
       if (!c || !c.State.Running) await this.lock.run(id, async () => undefined);
     }
   }
@@ -387,6 +418,7 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
     if (nets.length === 0) throw new NotFoundError(`network ${c.HostConfig.NetworkMode ?? 'bridge'} not found`);
     const primary = nets[0] as NetworkRecord;
     const t0 = process.hrtime.bigint();
+    this.hurry(id);
     await this.lock.run(id, async () => {
       const hc = c.HostConfig;
       const reqs = primary.Internal ? [] : portRequests(c.Config.ExposedPorts, hc.PortBindings, hc.PublishAllPorts === true);
@@ -526,7 +558,10 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
     if (!d?.Sandbox) return;
     // With ports, the DNAT rules must be gone before the ports can be taken again: wait.
     const wait = d.Sandbox.Ports.length > 0;
-    const job = this.lock.run(id, () => this.teardown(id));
+    const job = this.lock.run(id, async () => {
+      if (!wait) await this.deferral(id);
+      await this.teardown(id);
+    });
     this.track(job);
     if (wait) await job;
   }
@@ -578,6 +613,7 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
     if (c.State.Status === 'removing' || c.State.Status === 'dead') throw new SystemError(`Container ${c.Id} is marked for removal and cannot be connected or disconnected to the network`);
     const raw = rawEp === undefined || rawEp === null ? undefined : endpointsConfig({ EndpointsConfig: { x: rawEp } }).x;
     const ep = this.endpointFor(n, raw, '');
+    this.hurry(c.Id);
     await this.lock.run(c.Id, async () => {
       const doc = this.docOf(c);
       const running = doc.Sandbox !== null && doc.Sandbox.Netns !== '';
@@ -614,6 +650,7 @@ export class ContainerNetworks implements ContainerNetworking, NameLookup {
     }
     const mode = parseNetworkMode(c.HostConfig.NetworkMode);
     if (mode.kind === 'host' && n.Driver === 'host') throw new InvalidArgumentError('cannot disconnect container from host network - container was created in host network mode');
+    this.hurry(c.Id);
     await this.lock.run(c.Id, async () => {
       const doc = this.docOf(c);
       const ep = doc.Endpoints.find((e) => e.NetworkID === n.Id);

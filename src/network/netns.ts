@@ -6,7 +6,8 @@
  * then destroys the namespace and the veths inside it). One namespace is
  * kept made ahead (`spare-<hex>`), so a container start takes a ready one
  * instead of waiting for two process spawns; it becomes that container's and
- * is never handed out again. A user-namespaced container's namespace is made
+ * is never handed out again. The next spare is made a moment after one is
+ * taken, not beside the start that took it. A user-namespaced container's namespace is made
  * by runc instead (it must belong to the container's user namespace): it gets
  * a placeholder file, bound to the runtime's namespace once the process exists.
  */
@@ -18,9 +19,17 @@ import { run } from '../util/process.js';
 
 const SPARES = 1;
 
+/**
+ * How long after a spare is taken the next one is made. The two process spawns (unshare, ip) would
+ * otherwise run beside the start that took it, on a small machine taking CPU from its `runc
+ * create`; a start takes ~100-200 ms, so the next start usually still finds a spare ready.
+ */
+const REFILL_DELAY_MS = 150;
+
 export class NetnsManager {
   private readonly spares: string[] = [];
   private filling: Promise<void> | null = null;
+  private refillTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(readonly dir: string) {}
@@ -46,13 +55,27 @@ export class NetnsManager {
   /** A fresh namespace for one container: a spare made ahead if there is one, else made now. */
   async take(): Promise<string> {
     const p = this.spares.shift();
+    if (p !== undefined) {
+      this.refillLater();
+      return p;
+    }
     this.refill();
-    if (p !== undefined) return p;
     return this.make(join(this.dir, `ns-${randomBytes(8).toString('hex')}`));
+  }
+
+  private refillLater(): void {
+    if (this.refillTimer !== undefined || this.closed) return;
+    this.refillTimer = setTimeout(() => {
+      this.refillTimer = undefined;
+      this.refill();
+    }, REFILL_DELAY_MS);
+    this.refillTimer.unref();
   }
 
   /** Makes spares in the background, one at a time. */
   refill(): void {
+    clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
     if (this.filling || this.closed) return;
     this.filling = (async () => {
       while (!this.closed && this.spares.length < SPARES) {
@@ -100,6 +123,8 @@ export class NetnsManager {
   /** Daemon stop: no spare outlives it. */
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.refillTimer);
+    this.refillTimer = undefined;
     await this.filling;
     for (const p of this.spares.splice(0)) await this.remove(p).catch(() => undefined);
   }
