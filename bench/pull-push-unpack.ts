@@ -1,7 +1,8 @@
 /**
  * bench/pull-push-unpack: berth's layer unpack alone, timed inside one Node process (module
  * loading excluded), one layer after the other, each into a fresh directory under DEST:
- *   apply   applyLayer (src/archive/applyLayer.ts) on each plain layer tar, read from its file
+ *   apply   applyLayer (src/archive/applyLayer.ts) on each plain layer tar, read from its file as
+ *           berthd reads a stored plain layer (images/blobChunks: blocking reads into reused buffers)
  *   file    unpackLayerFile (src/images/unpackLayerFile.ts) on each gzip blob: what berthd's
  *           unpack worker runs per layer (gunzip + diff-ID hash + applyLayer)
  * Prints one JSON line: {mode, totalMs, cpuMs, perLayerMs: [...], windowFromUs, windowToUs} (the window
@@ -9,10 +10,11 @@
  * caller removes.
  * Usage: node --import tsx bench/pull-push-unpack.ts apply|file DEST FILE...
  */
-import { createReadStream, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyLayer } from '../src/archive/applyLayer.js';
 import { unpackLayerFile } from '../src/images/unpackLayerFile.js';
+import { openBlobChunks } from '../src/images/blobChunks.js';
 
 const [mode, dest, ...files] = process.argv.slice(2);
 if ((mode !== 'apply' && mode !== 'file') || dest === undefined || files.length === 0) {
@@ -28,7 +30,17 @@ for (const [i, f] of files.entries()) {
   const dir = join(dest, String(i));
   mkdirSync(dir, { recursive: true });
   const t = performance.now();
-  if (mode === 'apply') await applyLayer(createReadStream(f, { highWaterMark: 1 << 20 }), dir, { whiteouts: 'overlay' });
+  if (mode === 'apply') {
+    const plain = openBlobChunks(f, { read: 0 });
+    if (plain === null || plain.compression !== 'none') throw new Error(`${f} is not a plain tar`);
+    await applyLayer(
+      (async function* () {
+        yield* plain.chunks;
+      })(),
+      dir,
+      { whiteouts: 'overlay' },
+    );
+  }
   else await unpackLayerFile({ blobPath: f, dest: dir }, () => undefined);
   perLayerMs.push(Math.round((performance.now() - t) * 10) / 10);
 }

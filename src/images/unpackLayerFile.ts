@@ -2,6 +2,8 @@
  * images/unpackLayerFile: unpack one stored layer blob (any compression) into
  * a directory, hashing the uncompressed bytes on the way (the diff ID). Runs
  * on an unpack thread (unpackPool.ts) or, where no worker can load, inline.
+ * Gzip and plain blobs are read and inflated synchronously into reused buffers
+ * (images/blobChunks); other compressions go through decompressStream.
  * It writes only under `dest`, and when it rejects, nothing it started is
  * still running (a decompressor process included).
  */
@@ -10,6 +12,7 @@ import { closeSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { applyLayer } from '../archive/applyLayer.js';
 import { decompressStream } from '../util/tar/decompress.js';
+import { openBlobChunks } from './blobChunks.js';
 
 export interface UnpackFileRequest {
   blobPath: string;
@@ -58,10 +61,41 @@ async function* hashing(src: AsyncIterable<Buffer>, hash: Hash): AsyncGenerator<
   }
 }
 
+/** Passes reused-buffer chunks through, hashing each (blobChunks' fast path). */
+async function* hashingSync(src: Iterable<Buffer>, hash: Hash): AsyncGenerator<Buffer> {
+  for (const chunk of src) {
+    hash.update(chunk);
+    yield chunk;
+  }
+}
+
+/** The fast path: plain or gzip blobs, inflated on this thread into reused buffers (blobChunks). */
+async function unpackChunks(
+  chunks: Generator<Buffer, void, undefined>,
+  dest: string,
+  count: { read: number },
+  onRead: (n: number) => void,
+  signal: AbortSignal | undefined,
+): Promise<UnpackFileResult> {
+  const ticker = setInterval(() => onRead(count.read), PROGRESS_MS);
+  try {
+    const hash = createHash('sha256');
+    const report = await applyLayer(hashingSync(chunks, hash), dest, signal ? { whiteouts: 'overlay', signal } : { whiteouts: 'overlay' });
+    onRead(count.read);
+    return { diffId: `sha256:${hash.digest('hex')}`, bytes: report.bytes };
+  } finally {
+    clearInterval(ticker);
+    // Closes the blob and frees the inflater, also when applyLayer stopped early.
+    chunks.return();
+  }
+}
+
 /** `onRead(n)` reports compressed bytes read so far, for progress (about every 100 ms). */
 export async function unpackLayerFile(req: UnpackFileRequest, onRead: (n: number) => void, signal?: AbortSignal): Promise<UnpackFileResult> {
   signal?.throwIfAborted();
   const count = { read: 0 };
+  const fast = openBlobChunks(req.blobPath, count);
+  if (fast !== null) return unpackChunks(fast.chunks, req.dest, count, onRead, signal);
   const file = Readable.from(readFileChunks(req.blobPath, count), { objectMode: false });
   // Polled, not reported per chunk.
   const ticker = setInterval(() => onRead(count.read), PROGRESS_MS);

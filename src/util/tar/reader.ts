@@ -3,6 +3,10 @@
  * applying pax (local + global), GNU long names and v7/ustar conventions, and checks
  * every header checksum. It never buffers a whole entry body (bodies are views into the
  * input chunks) and never touches the filesystem.
+ *
+ * Input chunks are used only while they are current (and one pull longer): anything kept
+ * beyond that (headers, pax records, bytes spanning chunks) is copied. A producer may
+ * therefore hand out the same two buffers in turn (images/blobChunks does).
  */
 import type { Readable } from 'node:stream';
 import { InvalidArgumentError } from '../../errdefs/errors.js';
@@ -82,10 +86,13 @@ class ByteSource {
       this.pos += n;
       return b;
     }
-    const parts: Buffer[] = [];
+    // Copied as it arrives, never kept as views: the producer may reuse a chunk's memory
+    // once later chunks have been pulled (see readTar).
+    let out: Buffer | null = null;
     let got = 0;
     if (avail > 0) {
-      parts.push(this.cur.subarray(this.pos));
+      out = Buffer.allocUnsafe(n);
+      this.cur.copy(out, 0, this.pos);
       got = avail;
       this.pos = this.cur.length;
     }
@@ -94,12 +101,13 @@ class ByteSource {
         if (got === 0) return null;
         throw truncated(what);
       }
+      out ??= Buffer.allocUnsafe(n);
       const take = Math.min(n - got, this.cur.length);
-      parts.push(this.cur.subarray(0, take));
+      this.cur.copy(out, got, 0, take);
       this.pos = take;
       got += take;
     }
-    return Buffer.concat(parts, n);
+    return out;
   }
 
   /** Up to max bytes (at least one), as a view; null at end of input. */
@@ -177,9 +185,11 @@ class Body implements TarBody {
   }
 
   async toBuffer(): Promise<Buffer> {
-    const parts: Buffer[] = [];
-    for await (const c of this) parts.push(c);
-    return Buffer.concat(parts);
+    // Copied piece by piece: the input's chunks may be reused once later ones are pulled.
+    const out = Buffer.allocUnsafe(this.left);
+    let off = 0;
+    for await (const c of this) off += c.copy(out, off);
+    return out.subarray(0, off);
   }
 
   /** Called by the reader before the next header: skips what the consumer left, then the padding. */
@@ -300,8 +310,10 @@ export class TarReader implements AsyncIterable<TarEntry> {
     if (raw.size > max) {
       throw new InvalidArgumentError(`tar ${what} of ${raw.size} bytes is larger than the limit of ${max}`);
     }
-    const data = (await this.src.readExact(raw.size, what)) ?? EMPTY;
-    if (data.length < raw.size) throw truncated(what);
+    const view = (await this.src.readExact(raw.size, what)) ?? EMPTY;
+    if (view.length < raw.size) throw truncated(what);
+    // A copy: skipping the padding below may pull the next chunk of a reused buffer.
+    const data = Buffer.from(view);
     const pad = (BLOCK - (raw.size % BLOCK)) % BLOCK;
     if (!(await this.src.skip(pad))) throw truncated(what);
     return data;

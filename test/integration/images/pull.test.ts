@@ -353,6 +353,32 @@ describe('image pull and registry login', { skip: process.getuid?.() !== 0 ? 'ne
         msg: /blob sha256:[0-9a-f]{64}: .*(digest|does not match)/,
       },
       {
+        // The blob matches its digest: the gzip data itself is cut short (the unpack thread's inflate must refuse it).
+        what: 'a layer blob whose gzip data is truncated',
+        setup: (repo) =>
+          fake.image(repo, '1', [tarOf({ a: randomBytes(20000).toString('hex') })], (m) => {
+            const l = m.layers[0] as { digest: string; size: number };
+            const cut = (fake.blobs.get(l.digest) as Buffer).subarray(0, 3000);
+            fake.blobs.set(sha(cut), cut);
+            l.digest = sha(cut);
+            l.size = cut.length;
+          }),
+        msg: /invalid gzip data: unexpected end of file/,
+      },
+      {
+        what: 'a layer blob whose gzip data is corrupt',
+        setup: (repo) =>
+          fake.image(repo, '1', [tarOf({ a: randomBytes(20000).toString('hex') })], (m) => {
+            const l = m.layers[0] as { digest: string; size: number };
+            const bad = Buffer.from(fake.blobs.get(l.digest) as Buffer);
+            bad.fill(0xff, 200, 400);
+            fake.blobs.set(sha(bad), bad);
+            l.digest = sha(bad);
+            l.size = bad.length;
+          }),
+        msg: /invalid gzip data/,
+      },
+      {
         what: 'a manifest naming a missing layer',
         setup: (repo) =>
           fake.image(repo, '1', [tarOf({ a: 'b' })], (m) => {
