@@ -110,6 +110,8 @@ build_berth() {
   fi
   if node scripts/build-cli.mjs >>"$W/logs/tsc.log" 2>&1; then note="$note; CLI bundle built"
   else note="$note; CLI bundle failed (bin/berth runs dist/src)"; fi
+  if node scripts/build-daemon.mjs >>"$W/logs/tsc.log" 2>&1; then note="$note; daemon bundle built"
+  else note="$note; daemon bundle failed (bin/berthd runs dist/src)"; fi
   echo "$note"
 }
 

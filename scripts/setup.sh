@@ -52,6 +52,10 @@ npx tsc -p tsconfig.json
 # while it is newer than tsc's output.
 echo "setup: bundling the CLI (esbuild)"
 node scripts/build-cli.mjs
+# berthd as one esbuild bundle (B80): ~10 MB less resident than ~270 modules; bin/berthd uses it
+# while it is newer than tsc's output.
+echo "setup: bundling the daemon (esbuild)"
+node scripts/build-daemon.mjs
 
 for b in berth berthd; do
   ln -sf "$PWD/bin/$b" "/usr/local/bin/$b"

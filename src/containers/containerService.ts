@@ -203,7 +203,7 @@ export class ContainerService {
     if (kind === 'started') {
       const c = arg as ContainerRecord;
       this.logRotator.track(c.Id, this.logPath(c.Id), this.dir(c.Id), this.logPolicyOf(c));
-      void this.stats.started(c);
+      this.stats.started(c);
       this.health.start(c, { resume: recovered });
     } else {
       const id = typeof arg === 'string' ? arg : arg.Id;
@@ -363,11 +363,14 @@ export class ContainerService {
   private async startLocked(c: ContainerRecord): Promise<void> {
     const dir = this.dir(c.Id);
     const rootfs = join(dir, 'rootfs');
-    await mkdir(rootfs, { recursive: true });
-    await mkdir(join(dir, 'persist'), { recursive: true });
-    await this.exits.remove(c.Id);
-    await rm(join(dir, 'persist', 'exit'), { force: true });
-    await rm(join(dir, 'persist', 'oom'), { force: true });
+    // Independent of each other: one wait instead of five on the path of every start (B79).
+    await Promise.all([
+      mkdir(rootfs, { recursive: true }),
+      mkdir(join(dir, 'persist'), { recursive: true }),
+      this.exits.remove(c.Id),
+      rm(join(dir, 'persist', 'exit'), { force: true }),
+      rm(join(dir, 'persist', 'oom'), { force: true }),
+    ]);
     await this.releaseRuntime(c);
     const layerMounts = this.snapshots.mounts(c.SnapshotKey);
     await mountRootfs((await this.opts.userns?.mounts(c.HostConfig, layerMounts)) ?? layerMounts, rootfs, {

@@ -88,18 +88,23 @@ function networkMode(c: ContainerRecord): string {
  * networks (network/containerNetworking); without it, a loopback-only default.
  */
 export async function writeEtcFiles(c: ContainerRecord, dir: string, net?: { hostname: string; hosts: string; resolv: string }): Promise<void> {
+  // The three files are independent: written side by side, one wait on the start path (B79).
   if (net) {
-    await writeFile(join(dir, 'hostname'), net.hostname);
-    await writeFile(join(dir, 'hosts'), net.hosts);
-    await writeFile(join(dir, 'resolv.conf'), net.resolv);
+    await Promise.all([
+      writeFile(join(dir, 'hostname'), net.hostname),
+      writeFile(join(dir, 'hosts'), net.hosts),
+      writeFile(join(dir, 'resolv.conf'), net.resolv),
+    ]);
     return;
   }
   const hostname = c.Config.Hostname || c.Id.slice(0, 12);
   const hostNet = networkMode(c) === 'host';
-  await writeFile(join(dir, 'hostname'), `${hostname}\n`);
-  const hosts = hostNet ? await readFile('/etc/hosts', 'utf8').catch(() => HOSTS_BASE.join('\n') + '\n') : HOSTS_BASE.join('\n') + '\n';
-  await writeFile(join(dir, 'hosts'), hosts);
-  await writeFile(join(dir, 'resolv.conf'), await containerResolvConf(hostNet));
+  const base = HOSTS_BASE.join('\n') + '\n';
+  await Promise.all([
+    writeFile(join(dir, 'hostname'), `${hostname}\n`),
+    (hostNet ? readFile('/etc/hosts', 'utf8').catch(() => base) : Promise.resolve(base)).then((hosts) => writeFile(join(dir, 'hosts'), hosts)),
+    containerResolvConf(hostNet).then((resolv) => writeFile(join(dir, 'resolv.conf'), resolv)),
+  ]);
 }
 
 /** Docker's NanoCpus, or CpuQuota/CpuPeriod, as a NanoCpus figure. */

@@ -73,8 +73,10 @@ const isNumeric = (s: string): boolean => /^\d+$/.test(s);
  */
 export async function resolveUser(rootfs: string, user: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
   const [userPart = '', groupPart] = user === '' ? ['0'] : user.split(':', 2);
-  const passwd = parsePasswd(await readLines(join(rootfs, 'etc/passwd')));
-  const groups = parseGroup(await readLines(join(rootfs, 'etc/group')));
+  // Read side by side: both are on the path of every start (decisions B79).
+  const [passwdLines, groupLines] = await Promise.all([readLines(join(rootfs, 'etc/passwd')), readLines(join(rootfs, 'etc/group'))]);
+  const passwd = parsePasswd(passwdLines);
+  const groups = parseGroup(groupLines);
   let entry: PasswdEntry | undefined;
   let uid: number;
   let gid: number;

@@ -25,10 +25,11 @@ export interface UnpackRunner {
 }
 
 /**
- * An idle thread lives this long: long enough to serve the next pull warm (its code
- * compiled), short enough that an idle daemon does not keep its memory.
+ * An idle thread lives this long: long enough to serve the rest of a burst warm (the next
+ * layer or the next pull of a script, its code compiled), short enough that an idle daemon
+ * does not keep its memory — each thread is a Node isolate of ~8 MB resident (decisions B80).
  */
-const IDLE_MS = 60_000;
+const IDLE_MS = 5_000;
 
 /** Inline fallback with the same limit and the same progress throttle as the worker side. */
 class InlineRunner implements UnpackRunner {

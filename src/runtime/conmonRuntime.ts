@@ -4,7 +4,8 @@
  * daemon restart: everything it needs is on disk (runc state root, persist dir).
  *
  * conmon only runs `runc create`; start() releases the container itself (runc's
- * exec fifo, no `runc start` process). conmon is spawned in its own session so it
+ * exec fifo, no `runc start` process); kill of the init and delete of a stopped container
+ * run in process too (runcDirect.ts), runc only for the other cases. conmon is spawned in its own session so it
  * and the container outlive berthd. delete() of one container runs once: a call
  * while it is under way (deleteInBackground() started it) waits for that one.
  *
@@ -14,7 +15,7 @@
  * Never: mounts or prepares the rootfs, decides Docker state transitions, or
  * touches runc containers outside its own `--root`.
  */
-import { closeSync, constants as fsConstants, existsSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, openSync, readFileSync, readSync } from 'node:fs';
 import { mkdir, readFile, readdir, rmdir, rm, stat, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join, dirname } from 'node:path';
@@ -25,6 +26,7 @@ import { nativeEngine } from '../util/nativeEngine.js';
 import { ProcessError, run } from '../util/process.js';
 import type { OciResources, OciSpec, RuntimeState } from './ociTypes.js';
 import { startExec, type ExecOptions, type ExecSession } from './execSession.js';
+import { deleteStopped, signalInit } from './runcDirect.js';
 
 export interface RuntimePaths {
   runc: string;
@@ -178,18 +180,17 @@ export class ConmonRuntime {
     const files = persistFiles(persistDir);
     // The previous run's state must be gone before runc creates the id again.
     await this.deleted(id);
+    // One wait for all: an rm of a file whose directory is still being made finds nothing to remove.
     await Promise.all([
       mkdir(persistDir, { recursive: true }),
       mkdir(opts.exitDir, { recursive: true }),
       mkdir(dirname(opts.logPath), { recursive: true }),
       mkdir(this.paths.stateRoot, { recursive: true }),
-    ]);
-    // A container that ran before (docker start after an exit) must not look exited at once.
-    await Promise.all(
-      [join(opts.exitDir, id), files.exit, files.oom, files.pid, files.conmonPid, join(bundleDir, 'oom')].map((f) =>
+      // A container that ran before (docker start after an exit) must not look exited at once.
+      ...[join(opts.exitDir, id), files.exit, files.oom, files.pid, files.conmonPid, join(bundleDir, 'oom')].map((f) =>
         rm(f, { force: true }),
       ),
-    );
+    ]);
 
     const args = [
       '--api-version', '1',
@@ -254,7 +255,8 @@ export class ConmonRuntime {
     // before runc create finishes, so it is there by now; read it with a short retry anyway.
     let conmonPid = 0;
     for (let i = 0; i < 50 && conmonPid === 0; i++) {
-      conmonPid = await readPid(files.conmonPid);
+      // Synchronous: a few bytes conmon has just written, read on the path of every start (B79).
+      conmonPid = readPidSync(files.conmonPid);
       if (conmonPid === 0) await sleep(10);
     }
     this.initPids.set(id, sync.data);
@@ -381,6 +383,13 @@ export class ConmonRuntime {
   async kill(id: string, signal: string | number, all = false): Promise<void> {
     const sig = String(signal);
     if (!/^(?:[0-9]{1,2}|(?:SIG)?[A-Z][A-Z0-9+-]*)$/.test(sig)) throw new SystemError(`invalid signal "${sig}"`);
+    // The init alone: signalled in process as runc does it (runcDirect.ts, B78); runc for the rest.
+    if (!all && ID_RE.test(id)) {
+      const r = await signalInit(this.paths.stateRoot, id, sig);
+      if (r === 'sent') return;
+      if (r === 'missing') throw new NotFoundError(`No such container: ${id}`);
+      if (r === 'not-running') throw new ConflictError(`Container ${id}: container not running`);
+    }
     await this.runcFor(id, ['kill', ...(all ? ['--all'] : []), id, sig]);
   }
 
@@ -431,10 +440,14 @@ export class ConmonRuntime {
   }
 
   private async deleteNow(id: string, force: boolean): Promise<void> {
-    try {
-      await this.runcFor(id, ['delete', ...(force ? ['--force'] : []), id]);
-    } catch (e) {
-      if (!(e instanceof NotFoundError)) throw e;
+    // A stopped container is deleted in process (runcDirect.ts, B78); runc for anything else.
+    const direct = ID_RE.test(id) ? await deleteStopped(this.paths.stateRoot, id).catch(() => 'fallback' as const) : 'fallback';
+    if (direct === 'fallback') {
+      try {
+        await this.runcFor(id, ['delete', ...(force ? ['--force'] : []), id]);
+      } catch (e) {
+        if (!(e instanceof NotFoundError)) throw e;
+      }
     }
     await this.removeCgroupParent();
   }
@@ -614,6 +627,15 @@ function parseSync(line: string): SyncMessage {
 async function readPid(file: string): Promise<number> {
   try {
     const n = Number((await readFile(file, 'utf8')).trim());
+    return Number.isInteger(n) && n > 0 ? n : 0;
+  } catch {
+    return 0;
+  }
+}
+
+function readPidSync(file: string): number {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
     return Number.isInteger(n) && n > 0 ? n : 0;
   } catch {
     return 0;
