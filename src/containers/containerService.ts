@@ -8,6 +8,7 @@
  * knows nothing of HTTP.
  */
 import { randomBytes } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
@@ -17,6 +18,7 @@ import type { EventBus } from '../events/eventBus.js';
 import type { ImageStore } from '../images/imageStore.js';
 import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
 import { isMounted, mountAll, unmount } from '../util/mount.js';
+import { removeFileSync } from '../util/smallFiles.js';
 import { KeyedLock } from '../util/keyedLock.js';
 import { ConmonRuntime, RuntimeCreateError } from '../runtime/conmonRuntime.js';
 import { ExitWatcher, type ExitInfo } from '../runtime/exitWatcher.js';
@@ -363,14 +365,12 @@ export class ContainerService {
   private async startLocked(c: ContainerRecord): Promise<void> {
     const dir = this.dir(c.Id);
     const rootfs = join(dir, 'rootfs');
-    // Independent of each other: one wait instead of five on the path of every start (B79).
-    await Promise.all([
-      mkdir(rootfs, { recursive: true }),
-      mkdir(join(dir, 'persist'), { recursive: true }),
-      this.exits.remove(c.Id),
-      rm(join(dir, 'persist', 'exit'), { force: true }),
-      rm(join(dir, 'persist', 'oom'), { force: true }),
-    ]);
+    // Metadata operations on the path of every start: synchronous (B86).
+    mkdirSync(rootfs, { recursive: true });
+    mkdirSync(join(dir, 'persist'), { recursive: true });
+    removeFileSync(join(dir, 'persist', 'exit'));
+    removeFileSync(join(dir, 'persist', 'oom'));
+    await this.exits.remove(c.Id);
     await this.releaseRuntime(c);
     const layerMounts = this.snapshots.mounts(c.SnapshotKey);
     await mountRootfs((await this.opts.userns?.mounts(c.HostConfig, layerMounts)) ?? layerMounts, rootfs, {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -23,5 +23,27 @@ describe('resolveUser', () => {
     assert.deepEqual((await resolveUser(root, 'nobody', ['audio', '1234', '29'])).additionalGids, [29, 1234]);
     assert.deepEqual((await resolveUser(root, 'app', ['staff', 'audio'])).additionalGids, [50, 29]);
     await assert.rejects(resolveUser(root, '', ['nosuch']), /Unable to find group nosuch/);
+  });
+
+  it('follows /etc/passwd symlinks inside the root only: an absolute target is the image\'s file, not the host\'s', async () => {
+    const img = mkdtempSync(join(tmpdir(), 'berth-user-link-'));
+    const host = mkdtempSync(join(tmpdir(), 'berth-user-host-'));
+    try {
+      // A "host" passwd the symlink would reach if it were followed outside the root.
+      writeFileSync(join(host, 'passwd'), 'ghost:x:4321:4321::/ghost:/bin/sh\n');
+      mkdirSync(join(img, 'etc'));
+      mkdirSync(join(img, 'usr/lib'), { recursive: true });
+      writeFileSync(join(img, 'usr/lib/passwd'), 'app:x:1000:1000::/app:/bin/sh\n');
+      symlinkSync('/usr/lib/passwd', join(img, 'etc/passwd'));
+      assert.equal((await resolveUser(img, 'app')).uid, 1000);
+      symlinkSync(join(host, 'passwd'), join(img, 'etc/group'));
+      symlinkSync('../../..' + join(host, 'passwd'), join(img, 'etc/shadowlink'));
+      rmSync(join(img, 'etc/passwd'));
+      symlinkSync('shadowlink', join(img, 'etc/passwd'));
+      await assert.rejects(resolveUser(img, 'ghost'), /unable to find user ghost/);
+    } finally {
+      rmSync(img, { recursive: true, force: true });
+      rmSync(host, { recursive: true, force: true });
+    }
   });
 });

@@ -4,8 +4,9 @@
  * /etc/group, as Docker does, plus the supplementary groups and HOME.
  * Reads only inside the given rootfs.
  */
-import { readFile } from 'node:fs/promises';
+import { closeSync, constants as fsConstants, fstatSync, lstatSync, openSync, readSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
+import { resolveInScope, type LstatFn } from '../build/scopedPath.js';
 import { SystemError } from '../errdefs/errors.js';
 
 export interface ResolvedUser {
@@ -27,14 +28,45 @@ interface GroupEntry {
   members: string[];
 }
 
-async function readLines(path: string): Promise<string[]> {
+/** A passwd or group file is small; a huge one is not a passwd file. */
+const MAX_DB_FILE = 4 * 1024 * 1024;
+
+/**
+ * The lines of `/<rel>` in the container's root, its symlinks followed inside the root (an
+ * image's /etc/passwd may be a symlink; an absolute target must not lead to the host's file).
+ * Synchronous: two small files read on the path of every start, where each thread-pool round
+ * trip of an async read (open, stat, read, close) costs more than the read (decisions B86).
+ */
+function readLines(rootfs: string, rel: string): string[] {
+  const lstat: LstatFn = (r) => {
+    try {
+      const st = lstatSync(join(rootfs, r));
+      return st.isSymbolicLink() ? { symlink: true, target: readlinkSync(join(rootfs, r)) } : { symlink: false };
+    } catch {
+      return null;
+    }
+  };
+  let fd: number;
   try {
-    // Bounded: a passwd file is small; a huge one is not a passwd file.
-    const buf = await readFile(path);
-    if (buf.length > 4 * 1024 * 1024) return [];
-    return buf.toString('utf8').split('\n');
+    fd = openSync(join(rootfs, resolveInScope(rel, lstat)), fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW | fsConstants.O_NONBLOCK);
   } catch {
     return [];
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile() || st.size > MAX_DB_FILE) return [];
+    const buf = Buffer.allocUnsafe(st.size);
+    let got = 0;
+    while (got < buf.length) {
+      const n = readSync(fd, buf, got, buf.length - got, got);
+      if (n === 0) break;
+      got += n;
+    }
+    return buf.subarray(0, got).toString('utf8').split('\n');
+  } catch {
+    return [];
+  } finally {
+    closeSync(fd);
   }
 }
 
@@ -73,10 +105,8 @@ const isNumeric = (s: string): boolean => /^\d+$/.test(s);
  */
 export async function resolveUser(rootfs: string, user: string, groupAdd: readonly string[] = []): Promise<ResolvedUser> {
   const [userPart = '', groupPart] = user === '' ? ['0'] : user.split(':', 2);
-  // Read side by side: both are on the path of every start (decisions B79).
-  const [passwdLines, groupLines] = await Promise.all([readLines(join(rootfs, 'etc/passwd')), readLines(join(rootfs, 'etc/group'))]);
-  const passwd = parsePasswd(passwdLines);
-  const groups = parseGroup(groupLines);
+  const passwd = parsePasswd(readLines(rootfs, 'etc/passwd'));
+  const groups = parseGroup(readLines(rootfs, 'etc/group'));
   let entry: PasswdEntry | undefined;
   let uid: number;
   let gid: number;

@@ -16,10 +16,11 @@
  * Never deletes anything the caller did not ask it to (remove()), never kills.
  */
 import { EventEmitter } from 'node:events';
-import { watch, type FSWatcher } from 'node:fs';
+import { closeSync, constants as fsConstants, existsSync, fstatSync, openSync, readFileSync, watch, type FSWatcher } from 'node:fs';
 import type { Stats } from 'node:fs';
-import { access, mkdir, readFile, readdir, stat, unlink } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { removeFileSync } from '../util/smallFiles.js';
 import { persistFiles } from './conmonRuntime.js';
 
 export interface ExitInfo {
@@ -105,38 +106,50 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   }
 
   /**
-   * The exit file's content, its identity (inode and code) and the OOM marker, read side by
-   * side: an exit is on the path of every `docker run`'s result, and these are thread-pool
-   * round trips. null while the file is missing or incomplete.
+   * The exit file's content, its identity (inode and code) and the OOM marker. Read
+   * synchronously: an exit is on the path of every `docker run`'s result, and as async calls
+   * these were six thread-pool round trips for a few bytes (decisions B86). null while the file
+   * is missing or incomplete.
    */
-  private async readExitFile(id: string): Promise<{ info: ExitInfo; identity: string } | null> {
+  private readExitFile(id: string): Promise<{ info: ExitInfo; identity: string } | null> {
     const file = join(this.exitDir, id);
     let content: string;
     let st: Stats;
-    let oomKilled: boolean;
+    let fd: number;
     try {
-      [content, st, oomKilled] = await Promise.all([readFile(file, 'utf8'), stat(file), this.oomKilled(id)]);
+      fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     } catch {
-      return null;
+      return Promise.resolve(null);
     }
-    if (!st.isFile()) return null;
+    try {
+      st = fstatSync(fd);
+      if (!st.isFile() || st.size > 64) return Promise.resolve(null);
+      content = readFileSync(fd, 'utf8');
+    } catch {
+      return Promise.resolve(null);
+    } finally {
+      closeSync(fd);
+    }
+    const oomKilled = this.oomKilled(id);
     const code = parseExitFile(content);
-    if (code === null) return null;
+    if (code === null) return Promise.resolve(null);
     // Identity without the mtime: the stat runs beside the read, so for a file written in place it can
     // see the mtime from before the write whose content the read got, and a second look would then
     // count the same exit twice. A new exit of the id is a new file (conmon renames a temp file in).
-    return { info: { exitCode: code, exitedAt: st.mtime, oomKilled }, identity: `${st.ino}:${code}` };
+    return Promise.resolve({ info: { exitCode: code, exitedAt: st.mtime, oomKilled }, identity: `${st.ino}:${code}` });
   }
 
   /** Deletes the exit file once the daemon has recorded the exit, so a restart does not report it again. */
   async remove(id: string): Promise<void> {
     this.removals.set(id, (this.removals.get(id) ?? 0) + 1);
     this.reported.delete(id);
+    // Synchronous: on the path of every start and every --rm removal (decisions B86).
     try {
-      await unlink(join(this.exitDir, id));
+      removeFileSync(join(this.exitDir, id));
     } catch {
-      // already gone
+      // not a file we can remove: the next exit of the id replaces it anyway
     }
+    return Promise.resolve();
   }
 
   /** An unheard 'error' would throw and take the daemon down: report only to listeners. */
@@ -144,15 +157,10 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
     if (this.listenerCount('error') > 0) this.emit('error', e);
   }
 
-  private async oomKilled(id: string): Promise<boolean> {
+  private oomKilled(id: string): boolean {
     const dir = this.opts.persistDirFor?.(id);
     if (dir === undefined) return false;
-    try {
-      await stat(persistFiles(dir).oom);
-      return true;
-    } catch {
-      return false;
-    }
+    return existsSync(persistFiles(dir).oom);
   }
 
   private async scan(): Promise<void> {
@@ -195,20 +203,11 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
     }
     if (read === null) {
       // Gone (forget it, so a new exit of the id is reported), or incomplete: the next event or scan retries.
-      if (!(await exists(join(this.exitDir, id)))) this.reported.delete(id);
+      if (!existsSync(join(this.exitDir, id))) this.reported.delete(id);
       return;
     }
     if (this.reported.get(id) === read.identity || this.closed) return;
     this.reported.set(id, read.identity);
     this.emit('exit', id, read.info);
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
   }
 }

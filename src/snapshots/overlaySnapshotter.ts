@@ -12,6 +12,7 @@ import { mkdir, rm, symlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
 import type { Db } from '../metadata/db.js';
+import { removeFileSync } from '../util/smallFiles.js';
 import type { Trash } from '../util/trash.js';
 
 export interface Mount {
@@ -166,7 +167,8 @@ export class OverlaySnapshotter {
     const child = this.db.prepare('SELECT key FROM snapshots WHERE parent = ? LIMIT 1').get(key) as { key: string } | undefined;
     if (child) throw new ConflictError(`snapshot ${key} has children`);
     this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
-    await rm(join(this.root, 'l', r.link), { force: true });
+    // Synchronous: a symlink, on the path of every --rm removal (decisions B86).
+    removeFileSync(join(this.root, 'l', r.link));
     // The directory's number is free once its row is gone (prepare() takes MAX(dir) + 1):
     // the trash's rename frees the path at once as well.
     if (this.trash !== undefined) await this.trash.discard(join(this.root, String(r.dir)));

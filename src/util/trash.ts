@@ -12,7 +12,8 @@
  * recursive delete it replaces would have gone into it — callers unmount first).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
+import { renameSync } from 'node:fs';
+import { mkdir, readdir, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 
 export class Trash {
@@ -32,7 +33,8 @@ export class Trash {
     try {
       await this.ready;
       moved = join(this.dir, `${basename(path)}-${randomBytes(4).toString('hex')}`);
-      await rename(path, moved);
+      // Synchronous: one rename on the path of every container and layer removal (decisions B86).
+      renameSync(path, moved);
     } catch (e) {
       // ENOENT: nothing to remove — or the trash itself went missing: make it again next time.
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') this.ready = undefined;
