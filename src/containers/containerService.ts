@@ -26,7 +26,7 @@ import { attach as attachConmon, resize as resizeConmon } from '../runtime/attac
 import { readLogs, type LogEntry } from '../runtime/logs.js';
 import { ContainerStore, validateName } from './containerStore.js';
 import { commandOf, mergeImageConfig, validateCreateBody } from './createConfig.js';
-import { buildContainerSpec, resourcesOf, writeEtcFiles } from './containerSpec.js';
+import { buildContainerSpec, resourcesOf, resourceWarnings, writeEtcFiles } from './containerSpec.js';
 import { randomName } from './names.js';
 import { transition } from './stateMachine.js';
 import { initialState, ZERO_TIME, type ContainerRecord } from './types.js';
@@ -333,7 +333,8 @@ export class ContainerService {
     mounts.commit();
     if (netDoc) this.opts.networking?.created(netDoc);
     this.publish(rec, 'create');
-    return { Id: id, Warnings: [] };
+    // moby's warnings for limits this host's cgroups cannot honour (cgroup v2 only; none on v1).
+    return { Id: id, Warnings: resourceWarnings(rec) };
   }
 
   // ---- start -------------------------------------------------------------
@@ -763,6 +764,7 @@ export class ContainerService {
   async update(ref: string, body: unknown): Promise<{ Warnings: string[] }> {
     const u = validateUpdateBody(body);
     const first = this.store.resolve(ref);
+    let warnings: string[] = [];
     await this.lock.run(first.Id, async () => {
       const c = this.store.resolve(first.Id);
       if (c.State.Status === 'removing' || c.State.Status === 'dead') {
@@ -780,8 +782,9 @@ export class ContainerService {
       }
       this.store.update(updated);
       this.publish(updated, 'update');
+      warnings = resourceWarnings(updated);
     });
-    return { Warnings: [] };
+    return { Warnings: warnings };
   }
 
   // ---- remove ------------------------------------------------------------

@@ -11,6 +11,7 @@ import { groupAddOf, resolveUser } from './userLookup.js';
 import type { ContainerRecord } from './types.js';
 import {
   buildSpec,
+  isCgroupV2Unified,
   withArgs,
   withBindMounts,
   withCapabilities,
@@ -32,6 +33,7 @@ import {
   withTerminal,
   withUser,
   DEFAULT_CAPABILITIES,
+  type DefaultSpecOptions,
   type NamespaceMode,
   type SpecOpt,
 } from '../runtime/spec.js';
@@ -221,6 +223,15 @@ export function resourcesOf(c: ContainerRecord): OciResources {
   // runc update: -1 lifts a pids limit (0 would mean "unchanged").
   if (!r.pids) r.pids = { limit: -1 };
   return r;
+}
+
+/** moby's create warnings for limits this host's cgroups cannot honour (cgroup v2 only: none on v1). */
+export function resourceWarnings(c: ContainerRecord, defaults: DefaultSpecOptions = {}): string[] {
+  // On create's path: a v1 host has nothing to warn about, so it builds nothing.
+  if (!(defaults.cgroupV2 ?? isCgroupV2Unified())) return [];
+  const warnings: string[] = [];
+  buildSpec(resourceOpts(c), { ...defaults, warnings });
+  return warnings;
 }
 
 /** Docker creates a missing WorkingDir; it must not be created through a symlink out of the rootfs. */

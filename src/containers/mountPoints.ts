@@ -16,6 +16,7 @@
  * Reads the container's rootfs (mounted by the caller); writes in it only the mount points
  * `mountForCopy` (cp on a stopped container) needs, as Docker does.
  */
+import { existsSync } from 'node:fs';
 import { lstat, mkdir, stat, writeFile } from 'node:fs/promises';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -245,8 +246,11 @@ export class ContainerMounts {
     const mounted: string[] = [];
     let staged = 0;
     let images = 0;
-    await releaseSubpaths(join(this.dirOf(c.Id), 'subpaths'));
-    await releaseSubpaths(join(this.dirOf(c.Id), 'images'));
+    // What a previous run left staged (a crash); checked synchronously, as nearly every start has none (B86).
+    for (const d of ['subpaths', 'images']) {
+      const staging = join(this.dirOf(c.Id), d);
+      if (existsSync(staging)) await releaseSubpaths(staging);
+    }
     try {
       for (const mp of list) {
         if (mp.Type === 'tmpfs') {

@@ -142,9 +142,28 @@ export interface OciPids {
   limit: number;
 }
 
+export interface OciWeightDevice {
+  major: number;
+  minor: number;
+  weight?: number;
+  leafWeight?: number;
+}
+
+/** A per-device rate (bytes or operations per second). */
+export interface OciThrottleDevice {
+  major: number;
+  minor: number;
+  rate: number;
+}
+
 export interface OciBlockIo {
   weight?: number;
   leafWeight?: number;
+  weightDevice?: OciWeightDevice[];
+  throttleReadBpsDevice?: OciThrottleDevice[];
+  throttleWriteBpsDevice?: OciThrottleDevice[];
+  throttleReadIOPSDevice?: OciThrottleDevice[];
+  throttleWriteIOPSDevice?: OciThrottleDevice[];
 }
 
 export interface OciResources {

@@ -8,6 +8,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { InvalidArgumentError } from '../errdefs/errors.js';
+import { adaptResourcesForCgroupV2, DEFAULT_V2_CONTROLLERS, type CgroupV2Host } from './cgroupV2Limits.js';
 import type {
   OciCapabilities,
   OciDeviceCgroupRule,
@@ -78,6 +79,10 @@ export interface DefaultSpecOptions {
   cgroupV2?: boolean;
   /** RLIMIT_NOFILE soft=hard. Default: min(1048576, this process's hard limit) — see defaultNofile(). */
   nofile?: number;
+  /** On cgroup v2: what the host offers. Default: read from this process's cgroup when v2 is detected; everything when cgroupV2 is forced. */
+  cgroupV2Host?: CgroupV2Host;
+  /** Receives moby's warnings for limits dropped because cgroup v2 cannot honour them (create's `Warnings`). */
+  warnings?: string[];
 }
 
 let cgroupV2Cache: boolean | undefined;
@@ -208,10 +213,41 @@ export function defaultSpec(opts: DefaultSpecOptions = {}): OciSpec {
   };
 }
 
-/** defaultSpec() with every option applied in order. */
+let cgroupV2HostCache: CgroupV2Host | undefined;
+/** moby's sysinfo on v2: the controllers and swap accounting of the daemon's own cgroup. */
+export function detectCgroupV2Host(): CgroupV2Host {
+  if (cgroupV2HostCache) return cgroupV2HostCache;
+  let group = '';
+  try {
+    group = /^0::(.*)$/m.exec(readFileSync('/proc/self/cgroup', 'utf8'))?.[1] ?? '';
+  } catch {
+    // No /proc: assume the root group.
+  }
+  const dir = `/sys/fs/cgroup${group === '/' ? '' : group}`;
+  let controllers: ReadonlySet<string> = DEFAULT_V2_CONTROLLERS;
+  try {
+    controllers = new Set(readFileSync(`${dir}/cgroup.controllers`, 'utf8').trim().split(/\s+/).filter((c) => c !== ''));
+  } catch {
+    // The group vanished or is not ours to read: assume the usual controllers, as runc would try them.
+  }
+  cgroupV2HostCache = { controllers, swap: group !== '' && existsSync(`${dir}/memory.swap.max`) };
+  return cgroupV2HostCache;
+}
+
+/**
+ * defaultSpec() with every option applied in order. On a cgroup v2 host, limits v2
+ * cannot honour (--oom-kill-disable, swappiness, kernel memory, missing controllers)
+ * are dropped with moby's warnings into `defaults.warnings`, so runc is never asked
+ * for them; on v1 the resources are left as built.
+ */
 export function buildSpec(opts: readonly SpecOpt[], defaults: DefaultSpecOptions = {}): OciSpec {
   const spec = defaultSpec(defaults);
   for (const opt of opts) opt(spec);
+  if (defaults.cgroupV2 ?? isCgroupV2Unified()) {
+    const host = defaults.cgroupV2Host ?? (defaults.cgroupV2 === undefined ? detectCgroupV2Host() : {});
+    const warnings = adaptResourcesForCgroupV2(resources(spec), host);
+    defaults.warnings?.push(...warnings);
+  }
   return spec;
 }
 
