@@ -127,6 +127,8 @@ export class ContainerService {
   private readonly exits: ExitWatcher;
   private readonly exitDir: string;
   private readonly restarts = new Map<string, RestartState>();
+  /** Ids whose rootfs this process unmounted and has not mounted since (releaseRuntime skips the umount2). */
+  private readonly rootfsUnmounted = new Set<string>();
   private readonly hooks: LifecycleHooks[] = [];
   private closed = false;
   /** `docker exec` instances of this service's containers. */
@@ -374,6 +376,7 @@ export class ContainerService {
     await this.exits.remove(c.Id);
     await this.releaseRuntime(c);
     const layerMounts = this.snapshots.mounts(c.SnapshotKey);
+    this.rootfsUnmounted.delete(c.Id);
     await mountRootfs((await this.opts.userns?.mounts(c.HostConfig, layerMounts)) ?? layerMounts, rootfs, {
       volatile: c.HostConfig.AutoRemove === true,
       ranBefore: c.State.StartedAt !== ZERO_TIME,
@@ -574,7 +577,11 @@ export class ContainerService {
   private async releaseRuntime(c: ContainerRecord, waitForRuntime = true): Promise<void> {
     // Both checks are file reads; the tools are only run when there is something to undo.
     if (this.opts.runtime.known(c.Id)) this.opts.runtime.deleteInBackground(c.Id);
-    await unmount(join(this.dir(c.Id), 'rootfs')).catch(() => undefined);
+    // A --rm removal follows the exit's release at once: its second umount2 would only say EINVAL.
+    if (!this.rootfsUnmounted.has(c.Id)) {
+      await unmount(join(this.dir(c.Id), 'rootfs')).catch(() => undefined);
+      this.rootfsUnmounted.add(c.Id);
+    }
     await this.mounts.release(c);
     await this.opts.networking?.release(c.Id);
     if (waitForRuntime) await this.opts.runtime.deleted(c.Id);
@@ -844,6 +851,7 @@ export class ContainerService {
         throw new SystemError(`unable to remove filesystem for ${cur.Id}: ${messageOf(e)}`, { cause: e });
       }
       this.store.delete(cur.Id);
+      this.rootfsUnmounted.delete(cur.Id);
       await this.mounts.removed(cur, opts.volumes);
       this.opts.networking?.removed(cur.Id);
     });
@@ -982,7 +990,10 @@ export class ContainerService {
       const mounted = await isMounted(rootfs);
       // A user-namespaced container's own lower layers (owner-shifted copies), as when it runs.
       const layers = this.snapshots.mounts(cur.SnapshotKey);
-      if (!mounted) await mountAll((await this.opts.userns?.mounts(cur.HostConfig, layers)) ?? layers, rootfs);
+      if (!mounted) {
+        this.rootfsUnmounted.delete(cur.Id);
+        await mountAll((await this.opts.userns?.mounts(cur.HostConfig, layers)) ?? layers, rootfs);
+      }
       try {
         // As Docker: cp sees a stopped container's volumes and binds too (mounted for the call).
         const unmountVolumes = opts.rootfsOnly ? null : await this.mounts.mountForCopy(cur, rootfs);
