@@ -1,20 +1,23 @@
-// Bundles the berth CLI with esbuild (decisions B55) into dist/bundle/cli/: berth.js (cli/main and
-// what every command needs), one file per command under commands/<noun>/<verb>.js — the paths
-// main.ts import()s at run time, so a command is still loaded only when it runs — and the code
-// shared between commands as chunk-*.js. commander (every command parses its flags with it) is
-// bundled too, saving its node_modules resolution; the other npm packages, needed by a few
-// commands or native, stay external. bin/berth
-// uses the bundle only when it is newer than tsc's last build (dist/.tsbuildinfo); otherwise
-// dist/src/cli, so a stale bundle never runs. Run after `tsc` (scripts/setup.sh does).
+// Bundles the berth CLI with esbuild (decisions B55, B85) into one CommonJS file,
+// dist/bundle/cli/berth.cjs: cli/main and every command, each command's module evaluated only
+// when it runs (main.ts's loader is replaced by a table of import()s, which esbuild turns into
+// lazy in-bundle initialisers). CommonJS because node's ESM loader costs every start more CPU
+// than reading and compiling one bigger file; bin/berth compiles it with V8's code cache, so
+// most of that file is never parsed again. commander (every command parses its flags with it)
+// is bundled too, saving its node_modules resolution; the other npm packages, needed by a few
+// commands or native, stay external (require()d on first use). bin/berth uses the bundle only
+// when it is newer than tsc's last build (dist/.tsbuildinfo); otherwise dist/src/cli, so a stale
+// bundle never runs. Run after `tsc` (scripts/setup.sh does).
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 
 const root = join(import.meta.dirname, '..');
+const cliDir = join(root, 'src', 'cli');
 const outdir = join(root, 'dist', 'bundle', 'cli');
-const commandsDir = join(root, 'src', 'cli', 'commands');
+const outfile = join(outdir, 'berth.cjs');
 
-/** commands/<noun>/<verb>.ts, tests and helpers included (a helper shared by commands is split out). */
+/** commands/<noun>/<verb>.ts, tests and helpers included (a helper is only loaded by its commands). */
 function commandFiles(dir) {
   const out = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
@@ -25,38 +28,45 @@ function commandFiles(dir) {
   return out;
 }
 
-const entryPoints = { berth: join(root, 'src', 'cli', 'main.ts') };
-for (const f of commandFiles(commandsDir)) {
-  entryPoints[relative(join(root, 'src', 'cli'), f).replace(/\.ts$/, '')] = f;
-}
+// The bundle's entry: main plus the command table's modules by name (`system/version`), the
+// names main.ts's own loader turns into `./commands/<name>.js`.
+const loaders = commandFiles(join(cliDir, 'commands')).map((f) => {
+  const rel = relative(cliDir, f).replace(/\.ts$/, '');
+  return `  ${JSON.stringify(rel.slice('commands/'.length))}: () => import(${JSON.stringify(`./${rel}.ts`)}),`;
+});
+const entry = `import { runMain, setCommandLoader } from './main.ts';
+const commands = {
+${loaders.join('\n')}
+};
+setCommandLoader((name) => commands[name]());
+export { runMain };
+`;
 
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const external = Object.keys(pkg.dependencies ?? {}).filter((d) => d !== 'commander');
 
+// Also removes the code cache bin/berth keeps next to an older bundle.
 rmSync(outdir, { recursive: true, force: true });
 const started = Date.now();
-const result = await build({
-  entryPoints,
-  outdir,
+await build({
+  stdin: { contents: entry, resolveDir: cliDir, sourcefile: 'bundleEntry.ts', loader: 'ts' },
+  outfile,
   bundle: true,
-  splitting: true,
-  format: 'esm',
+  format: 'cjs',
   platform: 'node',
   target: 'node20',
   external,
-  // commander is CommonJS and require()s node's modules; ESM output has no require of its own.
-  banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
+  // The sources are ES modules: import.meta becomes the bundle's own file and folder.
+  banner: { js: 'var __berthImportMetaUrl = require("node:url").pathToFileURL(__filename).href;' },
+  define: { 'import.meta.url': '__berthImportMetaUrl', 'import.meta.dirname': '__dirname' },
+  // import() of an external (bcryptjs, node:https) becomes require(): the bundle runs as a
+  // vm.Script, which has no loader of its own for import().
+  supported: { 'dynamic-import': false },
   sourcemap: 'linked',
   // Less to parse at every start (~10 ms of CPU for `berth version`); names are kept, so
   // error messages and stack frames still say which class and function.
   minifyWhitespace: true,
   minifySyntax: true,
-  // main.ts's import(`./commands/${module}.js`) is resolved at run time against the files
-  // written above; esbuild cannot match it to the .ts sources and would warn.
-  logOverride: { 'empty-glob': 'silent' },
-  metafile: true,
   logLevel: 'warning',
 });
-const files = Object.keys(result.metafile.outputs).filter((f) => f.endsWith('.js'));
-const bytes = files.reduce((n, f) => n + statSync(join(root, f)).size, 0);
-console.log(`build-cli: ${files.length} files, ${(bytes / 1024).toFixed(0)} KiB in ${relative(root, outdir)} (${Date.now() - started} ms)`);
+console.log(`build-cli: ${(statSync(outfile).size / 1024).toFixed(0)} KiB in ${relative(root, outfile)} (${Date.now() - started} ms)`);

@@ -48,7 +48,7 @@ getent group berth >/dev/null || { echo "setup: creating group berth"; groupadd 
 
 echo "setup: building (tsc)"
 npx tsc -p tsconfig.json
-# The CLI as one esbuild bundle plus a file per command (docs/decisions.md B55); bin/berth uses it
+# The CLI as one CommonJS esbuild bundle (docs/decisions.md B55, B85); bin/berth uses it
 # while it is newer than tsc's output.
 echo "setup: bundling the CLI (esbuild)"
 node scripts/build-cli.mjs

@@ -203,6 +203,21 @@ function resolveCommand(rest: string[]): Resolved | StatusError | string {
   return { entry, path: `${BIN_NAME} ${entry.name}`, argv: rest.slice(1) };
 }
 
+/**
+ * Loads a command's module (`system/version`): import() of its own file, so only the invoked
+ * command is ever loaded. The path is a variable so that a bundler leaves it a run-time import;
+ * the CLI bundle (scripts/build-cli.mjs), which holds every command, replaces the loader.
+ */
+let loadCommand = (module: string): Promise<CommandModule> => {
+  const path = `./commands/${module}.js`;
+  return import(path) as Promise<CommandModule>;
+};
+
+/** For the CLI bundle: load commands from the bundle itself instead of files next to it. */
+export function setCommandLoader(load: (module: string) => Promise<CommandModule>): void {
+  loadCommand = load;
+}
+
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
 export async function main(argv: string[]): Promise<number> {
   let ctx: CliContext | undefined;
@@ -248,14 +263,8 @@ export async function main(argv: string[]): Promise<number> {
     const envVersion = process.env['BERTH_API_VERSION'];
     ctx = new CliContext(envVersion ? { host, tls, debug: g.debug, apiVersion: envVersion } : { host, tls, debug: g.debug });
 
-    // Only the invoked command (and the parser, with commander) is ever loaded. The path is a
-    // variable so that the CLI bundle (scripts/build-cli.mjs) keeps it a run-time import of
-    // its own per-command file, as it is in the tsc build.
-    const commandModule = `./commands/${resolved.entry.module}.js`;
-    const [mod, parser] = await Promise.all([
-      import(commandModule) as Promise<CommandModule>,
-      import('./parse.js'),
-    ]);
+    // Only the invoked command (and the parser, with commander) is ever loaded.
+    const [mod, parser] = await Promise.all([loadCommand(resolved.entry.module), import('./parse.js')]);
     const inv: Invocation = { commandPath: resolved.path };
     const outcome = parser.parseCommand(mod.spec, resolved.argv, inv, BIN_NAME);
     if (outcome.kind === 'help') {
