@@ -47,7 +47,7 @@ import type { ContainerUserns } from './usernsRemap.js';
 import type { Trash } from '../util/trash.js';
 import { mountRootfs } from './rootfsMount.js';
 import { graphDriverData, type GraphDriverData } from './graphDriver.js';
-import { onReadableEnd } from '../util/readableEnd.js';
+import { pumpStdin } from './stdinPump.js';
 import { DEFAULT_ESCAPE_KEYS, EscapeProxy } from '../util/escapeKeys.js';
 
 export type WaitCondition = 'not-running' | 'next-exit' | 'removed';
@@ -911,39 +911,18 @@ export class ContainerService {
     req.signal.addEventListener('abort', () => conn.close(), { once: true });
     const stdin = req.stdin;
     if (wantStdin && stdin) {
-      // One write in flight at a time: the client is paused while conmon takes the bytes.
-      let writing: Promise<void> = Promise.resolve();
-      // As moby, the daemon too watches a TTY's input for the detach keys (for API clients; the CLIs match them first).
-      const keys = c.Config.Tty ? new EscapeProxy(req.detachKeys ?? DEFAULT_ESCAPE_KEYS) : undefined;
-      let detached = false;
-      stdin.on('data', (b: Buffer) => {
-        if (detached) return;
-        const r = keys?.feed(b) ?? { out: b, detached: false };
-        detached = r.detached;
-        if (r.out.length > 0) {
-          stdin.pause();
-          writing = conn.writeStdin(r.out).then(
-            () => void stdin.resume(),
-            () => finish(),
-          );
-        }
-        if (detached)
-          void writing.then(() => {
-            conn.close();
-            finish();
-          });
-      });
-      // The client may have half-closed before the container started (`run -i … </dev/null`).
-      // As moby's CopyStreams: the end of stdin closes the container's stdin only for a StdinOnce
-      // container without a TTY; otherwise it ends this attach (a detach: the CLIs half-close after
-      // ctrl-p ctrl-q) and the container runs on.
-      onReadableEnd(stdin, () => {
-        if (c.Config.StdinOnce && !c.Config.Tty) void writing.then(() => conn.closeStdin()).catch(() => undefined);
-        else
-          void writing.then(() => {
-            conn.close();
-            finish();
-          });
+      const detach = (): void => {
+        conn.close();
+        finish();
+      };
+      pumpStdin(stdin, conn, c.Config.Tty ? new EscapeProxy(req.detachKeys ?? DEFAULT_ESCAPE_KEYS) : undefined, {
+        onDetach: detach,
+        // The client may have half-closed before the container started (`run -i … </dev/null`).
+        // As moby's CopyStreams: the end of stdin closes the container's stdin only for a StdinOnce
+        // container without a TTY; otherwise it ends this attach (a detach: the CLIs half-close after
+        // ctrl-p ctrl-q) and the container runs on.
+        onEnd: () => (c.Config.StdinOnce && !c.Config.Tty ? conn.closeStdin() : detach()),
+        onWriteError: finish,
       });
     }
   }

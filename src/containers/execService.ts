@@ -22,7 +22,7 @@ import type { OciProcess, OciSpec } from '../runtime/ociTypes.js';
 import type { ContainerStore } from './containerStore.js';
 import type { AttachRequest } from './containerService.js';
 import type { ContainerRecord } from './types.js';
-import { onReadableEnd } from '../util/readableEnd.js';
+import { pumpStdin } from './stdinPump.js';
 import { DEFAULT_ESCAPE_KEYS, EscapeProxy, detachKeysToBytes } from '../util/escapeKeys.js';
 import { groupAddOf, resolveUser } from './userLookup.js';
 
@@ -518,37 +518,17 @@ function pipeAttach(
     conn.on('error', finish);
     const stdin = req.stdin;
     if (wantStdin && stdin) {
-      let writing: Promise<void> = Promise.resolve();
-      const detachNow = (): void => {
-        void writing.then(() => {
-          conn.close();
-          finish();
-          tty?.onDetach();
-        });
+      const detach = (): void => {
+        conn.close();
+        finish();
+        tty?.onDetach();
       };
       // A TTY exec detaches on its detach keys (the daemon matches them too, for API clients).
-      const keys = tty ? new EscapeProxy(tty.keys) : undefined;
-      let detached = false;
-      stdin.on('data', (b: Buffer) => {
-        if (detached) return;
-        const r = keys?.feed(b) ?? { out: b, detached: false };
-        detached = r.detached;
-        if (r.out.length > 0) {
-          stdin.pause();
-          writing = conn.writeStdin(r.out).then(
-            () => void stdin.resume(),
-            () => undefined,
-          );
-        }
-        if (detached) detachNow();
-      });
-      // A TTY exec's stdin ending is a detach too (moby: it closes the output, the process runs on).
-      onReadableEnd(stdin, () => {
-        if (tty === undefined) {
-          void writing.then(() => conn.closeStdin()).catch(() => undefined);
-          return;
-        }
-        detachNow();
+      pumpStdin(stdin, conn, tty ? new EscapeProxy(tty.keys) : undefined, {
+        onDetach: detach,
+        // A TTY exec's stdin ending is a detach too (moby: it closes the output, the process runs on).
+        onEnd: () => (tty === undefined ? conn.closeStdin() : detach()),
+        onWriteError: () => undefined,
       });
       stdin.on('error', () => undefined);
       // The body may have been read from the same socket in paused mode: flow again.
