@@ -309,7 +309,7 @@ export class ContainerService {
     if (!merged.Hostname) merged.Hostname = id.slice(0, 12);
     const mounts = await this.mounts.resolve(id, hostConfig, merged, (ref) => this.store.resolve(ref), createOpts);
     rec.MountPoints = mounts.points;
-    await mkdir(this.dir(id), { recursive: true, mode: 0o710 });
+    mkdirSync(this.dir(id), { recursive: true, mode: 0o710 });
     try {
       await this.snapshots.prepare(rec.SnapshotKey, parent);
       try {

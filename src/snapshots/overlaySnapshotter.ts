@@ -8,7 +8,8 @@
  * Returns mount specs; never mounts anything itself.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdir, rm, symlink } from 'node:fs/promises';
+import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
 import type { Db } from '../metadata/db.js';
@@ -94,9 +95,10 @@ export class OverlaySnapshotter {
     });
     const dir = insert();
     try {
-      await mkdir(join(this.root, String(dir), 'fs'), { recursive: true, mode: 0o755 });
-      await mkdir(join(this.root, String(dir), 'work'), { recursive: true, mode: 0o700 });
-      await symlink(join('..', String(dir), 'fs'), join(this.root, 'l', link));
+      // Synchronous: three metadata operations on the path of every container create (B86).
+      mkdirSync(join(this.root, String(dir), 'fs'), { recursive: true, mode: 0o755 });
+      mkdirSync(join(this.root, String(dir), 'work'), { recursive: true, mode: 0o700 });
+      symlinkSync(join('..', String(dir), 'fs'), join(this.root, 'l', link));
     } catch (e) {
       this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
       await rm(join(this.root, String(dir)), { recursive: true, force: true });
