@@ -71,7 +71,12 @@ describe(`load: ${N} containers at once`, { skip: process.getuid?.() !== 0 ? 'ne
     const stops = await Promise.all(ids.map((id) => d.http('POST', `/containers/${id}/stop?t=5`)));
     assert.ok(stops.every((r) => r.status === 204), stops.map((r) => r.body).join(' '));
     const states = await Promise.all(ids.map(async (id) => ((await d.http('GET', `/containers/${id}/json`)).json as { State: { Status: string; ExitCode: number } }).State));
-    assert.ok(states.every((s) => s.Status === 'exited' && s.ExitCode === 0), JSON.stringify(states.filter((s) => s.Status !== 'exited')));
+    // 0: the shell's trap ran; 143: the SIGTERM came before the shell had installed its trap
+    // (50 shells starting on 2 CPUs; docker stop gives the same). 137 would mean stop's SIGKILL.
+    assert.ok(
+      states.every((s) => s.Status === 'exited' && (s.ExitCode === 0 || s.ExitCode === 143)),
+      JSON.stringify(states.filter((s) => s.Status !== 'exited' || (s.ExitCode !== 0 && s.ExitCode !== 143))),
+    );
     const rms = await Promise.all(ids.map((id) => d.http('DELETE', `/containers/${id}`)));
     assert.ok(rms.every((r) => r.status === 204), rms.map((r) => r.body).join(' '));
 
