@@ -20,7 +20,8 @@ import { readFile, readdir, rmdir, stat, unlink } from 'node:fs/promises';
 import { Socket } from 'node:net';
 import { join, dirname } from 'node:path';
 import { ConflictError, NotFoundError, SystemError, messageOf } from '../errdefs/errors.js';
-import { removeFileSync, replaceFileSync } from '../util/smallFiles.js';
+import { replaceFileSync } from '../util/atomic.js';
+import { removeFileSync } from '../util/smallFiles.js';
 import { spawnPiped, type PipedChild } from '../util/spawnPiped.js';
 import { nativeEngine } from '../util/nativeEngine.js';
 import { ProcessError, run } from '../util/process.js';
@@ -154,9 +155,9 @@ export class ConmonRuntime {
 
   /**
    * Writes <bundleDir>/config.json (temp file + rename, not fsynced: it is rebuilt from the
-   * container's record before every start, so a power cut cannot make it matter).
+   * container's record before every start, so a power cut cannot make it matter). Synchronous:
+   * ~10 KB on the path of every start, where four thread-pool round trips cost more (B86).
    */
-  /** Synchronous: ~10 KB on the path of every start, where four thread-pool round trips cost more (B86). */
   writeSpec(bundleDir: string, spec: OciSpec): Promise<void> {
     replaceFileSync(join(bundleDir, 'config.json'), JSON.stringify(spec));
     return Promise.resolve();
@@ -250,8 +251,7 @@ export class ConmonRuntime {
     // before runc create finishes, so it is there by now; read it with a short retry anyway.
     let conmonPid = 0;
     for (let i = 0; i < 50 && conmonPid === 0; i++) {
-      // Synchronous: a few bytes conmon has just written, read on the path of every start (B79).
-      conmonPid = readPidSync(files.conmonPid);
+      conmonPid = readPid(files.conmonPid);
       if (conmonPid === 0) await sleep(10);
     }
     this.initPids.set(id, sync.data);
@@ -338,7 +338,7 @@ export class ConmonRuntime {
 
   private async cleanupAfterFailedCreate(id: string, conmonPidFile: string): Promise<void> {
     // conmon exits by itself after reporting a failure; if we gave up (abort/timeout) it may still run.
-    const pid = await readPid(conmonPidFile);
+    const pid = readPid(conmonPidFile);
     if (pid > 0 && (await isConmon(pid))) {
       try {
         process.kill(pid, 'SIGKILL');
@@ -534,7 +534,7 @@ export class ConmonRuntime {
 
   /** PID of the container's conmon if it is still running (recovery: is anyone watching it?), else null. */
   async monitorPid(persistDir: string): Promise<number | null> {
-    const pid = await readPid(persistFiles(persistDir).conmonPid);
+    const pid = readPid(persistFiles(persistDir).conmonPid);
     return pid > 0 && (await isConmon(pid)) ? pid : null;
   }
 
@@ -619,16 +619,8 @@ function parseSync(line: string): SyncMessage {
   return typeof o.message === 'string' ? { data: o.data, message: o.message } : { data: o.data };
 }
 
-async function readPid(file: string): Promise<number> {
-  try {
-    const n = Number((await readFile(file, 'utf8')).trim());
-    return Number.isInteger(n) && n > 0 ? n : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function readPidSync(file: string): number {
+/** A pid file's number, 0 while it is missing or incomplete (a few bytes: read synchronously, B79). */
+function readPid(file: string): number {
   try {
     const n = Number(readFileSync(file, 'utf8').trim());
     return Number.isInteger(n) && n > 0 ? n : 0;

@@ -60,15 +60,6 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   private timer: NodeJS.Timeout | undefined;
   /** id → identity (inode and code) of the exit file already reported (so one file is reported once). */
   private readonly reported = new Map<string, string>();
-  private readonly pending = new Set<string>();
-  /** Ids that had an event while a check of them was running: looked at again when it ends, not at the next re-scan. */
-  private readonly recheck = new Set<string>();
-  /**
-   * id → how many times remove() was called. A check that read the file before a remove()
-   * must not report it after: the daemon has handled that exit and may have started the
-   * container again (`restart`), which the stale exit would mark exited.
-   */
-  private readonly removals = new Map<string, number>();
   private closed = false;
 
   constructor(
@@ -101,17 +92,19 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
   }
 
   /** The exit recorded for `id`, or null if conmon has not written one (still running, or never started). */
-  async readExit(id: string): Promise<ExitInfo | null> {
-    return (await this.readExitFile(id))?.info ?? null;
+  readExit(id: string): Promise<ExitInfo | null> {
+    return Promise.resolve(this.readExitFile(id)?.info ?? null);
   }
 
   /**
    * The exit file's content, its identity (inode and code) and the OOM marker. Read
    * synchronously: an exit is on the path of every `docker run`'s result, and as async calls
-   * these were six thread-pool round trips for a few bytes (decisions B86). null while the file
-   * is missing or incomplete.
+   * these were six thread-pool round trips for a few bytes (decisions B86). Being synchronous,
+   * a check reads and reports in one step: a remove() cannot fall between the two, so an exit
+   * the daemon has handled (and a `restart` after it) is never reported again (B75). null while
+   * the file is missing or incomplete.
    */
-  private readExitFile(id: string): Promise<{ info: ExitInfo; identity: string } | null> {
+  private readExitFile(id: string): { info: ExitInfo; identity: string } | null {
     const file = join(this.exitDir, id);
     let content: string;
     let st: Stats;
@@ -119,29 +112,28 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
     try {
       fd = openSync(file, fsConstants.O_RDONLY | fsConstants.O_NONBLOCK);
     } catch {
-      return Promise.resolve(null);
+      return null;
     }
     try {
       st = fstatSync(fd);
-      if (!st.isFile() || st.size > 64) return Promise.resolve(null);
+      if (!st.isFile() || st.size > 64) return null;
       content = readFileSync(fd, 'utf8');
     } catch {
-      return Promise.resolve(null);
+      return null;
     } finally {
       closeSync(fd);
     }
     const oomKilled = this.oomKilled(id);
     const code = parseExitFile(content);
-    if (code === null) return Promise.resolve(null);
-    // Identity without the mtime: the stat runs beside the read, so for a file written in place it can
-    // see the mtime from before the write whose content the read got, and a second look would then
+    if (code === null) return null;
+    // Identity without the mtime: the fstat comes before the read, so for a file written in place it
+    // can see the mtime from before the write whose content the read got, and a second look would then
     // count the same exit twice. A new exit of the id is a new file (conmon renames a temp file in).
-    return Promise.resolve({ info: { exitCode: code, exitedAt: st.mtime, oomKilled }, identity: `${st.ino}:${code}` });
+    return { info: { exitCode: code, exitedAt: st.mtime, oomKilled }, identity: `${st.ino}:${code}` };
   }
 
   /** Deletes the exit file once the daemon has recorded the exit, so a restart does not report it again. */
   async remove(id: string): Promise<void> {
-    this.removals.set(id, (this.removals.get(id) ?? 0) + 1);
     this.reported.delete(id);
     // Synchronous: on the path of every start and every --rm removal (decisions B86).
     try {
@@ -180,27 +172,11 @@ export class ExitWatcher extends EventEmitter<ExitWatcherEvents> {
 
   private check(name: string): void {
     if (this.closed || !EXIT_NAME_RE.test(name)) return;
-    if (this.pending.has(name)) {
-      // The running check may have read before this event's write; dropping the event would leave
-      // the exit to the re-scan (up to rescanMs late, on the path of a `docker wait`).
-      this.recheck.add(name);
-      return;
-    }
-    this.pending.add(name);
-    void this.checkNow(name).finally(() => {
-      this.pending.delete(name);
-      if (this.recheck.delete(name)) this.check(name);
-    });
+    this.checkNow(name);
   }
 
-  private async checkNow(id: string): Promise<void> {
-    const removals = this.removals.get(id) ?? 0;
-    const read = await this.readExitFile(id);
-    if ((this.removals.get(id) ?? 0) !== removals) {
-      // Look again once this check is off the pending list: a new exit may have come meanwhile.
-      this.recheck.add(id);
-      return;
-    }
+  private checkNow(id: string): void {
+    const read = this.readExitFile(id);
     if (read === null) {
       // Gone (forget it, so a new exit of the id is reported), or incomplete: the next event or scan retries.
       if (!existsSync(join(this.exitDir, id))) this.reported.delete(id);

@@ -18,6 +18,7 @@ import { constants as osConstants } from 'node:os';
 import { readFileSync } from 'node:fs';
 import { readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** What runc's state.json says that these operations need. */
 export interface RuncStateInfo {
@@ -163,11 +164,9 @@ export async function signalInit(stateRoot: string, id: string, signal: string |
   const st = readRuncState(stateRoot, id);
   if (st.kind !== 'ok') return st.kind;
   const { info } = st;
+  // The start-time check and the signal run in one synchronous stretch, as runc's do.
   if (!initAlive(info, procStat(info.initPid))) return 'not-running';
   if (thawed(info.cgroupPaths) !== true) return 'fallback';
-  // The start time again right before the signal, in the same synchronous run: nothing else
-  // in the daemon reaps or starts a process in between.
-  if (!initAlive(info, procStat(info.initPid))) return 'not-running';
   try {
     process.kill(info.initPid, signo);
   } catch (e) {
@@ -231,8 +230,4 @@ async function rmdirGone(path: string): Promise<boolean> {
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
 }
