@@ -12,14 +12,19 @@
  *                   `docker load`: an image whose layers are stored uncompressed
  * and prints one JSON line: {layers:[{plain,gz,plainSize,gzSize,files}], manifest, totalPlain, totalGz}.
  * Never touches anything outside OUT.
- * Usage: node --import tsx bench/pull-push-image.ts OUT [SIZE_MB=200] [LAYERS=5]
+ * With --variant=V (V > 0) the image has the same files, sizes and text, but other binary bytes
+ * (another AES key) and other directory names: other digests, so a daemon that has variant 0
+ * must pull variant V whole (bench/pull-push.sh pulls a fresh variant every round).
+ * Usage: node --import tsx bench/pull-push-image.ts OUT [SIZE_MB=200] [LAYERS=5] [--variant=V] [--keep-trees]
  */
 import { spawnSync } from 'node:child_process';
 import { createCipheriv, createHash } from 'node:crypto';
 import { createReadStream, mkdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-const [out, sizeArg = '200', layersArg = '5'] = process.argv.slice(2);
+const [out, sizeArg = '200', layersArg = '5'] = process.argv.slice(2).filter((a) => !a.startsWith('--'));
+const VARIANT = Number(process.argv.find((a) => a.startsWith('--variant='))?.slice('--variant='.length) ?? '0');
+if (!Number.isInteger(VARIANT) || VARIANT < 0 || VARIANT > 200) throw new Error('--variant must be an integer in 0..200');
 if (out === undefined) throw new Error('usage: pull-push-image.ts OUT [SIZE_MB] [LAYERS]');
 const LAYERS = Number(layersArg);
 const HALF = Math.floor((Number(sizeArg) * 1024 * 1024) / LAYERS / 2);
@@ -40,8 +45,8 @@ function prng(seed: number): () => number {
 /** Log-uniform size in [lo, hi]: many small files, a few big ones, as in real layers. */
 const logUniform = (r: () => number, lo: number, hi: number): number => Math.round(Math.exp(Math.log(lo) + r() * (Math.log(hi) - Math.log(lo))));
 
-// Incompressible bytes, deterministic: AES-256-CTR keystream of a fixed key.
-const cipher = createCipheriv('aes-256-ctr', Buffer.alloc(32, 7), Buffer.alloc(16, 0));
+// Incompressible bytes, deterministic: AES-256-CTR keystream of a fixed key (one per variant).
+const cipher = createCipheriv('aes-256-ctr', Buffer.alloc(32, 7 + VARIANT), Buffer.alloc(16, 0));
 const binary = (n: number): Buffer => cipher.update(Buffer.alloc(n));
 
 // Text: 4096 pseudo-words of 2–10 letters, Zipf-ish choice, lines of 4–14 words.
@@ -88,7 +93,7 @@ interface LayerInfo {
 async function makeLayer(n: number): Promise<LayerInfo> {
   const r = prng(1000 + n);
   const root = join(out as string, 'tree', String(n));
-  const base = join(root, 'opt', `bench${n}`);
+  const base = join(root, 'opt', VARIANT === 0 ? `bench${n}` : `bench${n}-v${VARIANT}`);
   let files = 0;
   const put = (kind: 'bin' | 'txt', bytes: Buffer): void => {
     const dir = join(base, kind, `d${Math.floor(r() * 8)}`, `e${Math.floor(r() * 8)}`);

@@ -4,6 +4,11 @@
 # with the floor beside them: each stage alone on the same bytes (curl download, sha256sum of the
 # compressed layers, gzip -dc, GNU tar -x of the plain layers), and berth's layer unpack alone vs
 # GNU tar. Then per-phase timings from the daemons' progress messages and a CPU profile of berthd.
+# Every pull (and every unpack row) takes a variant of the image never pulled before in the run
+# (same files and sizes, other bytes and digests), and nothing a pull or unpack made is deleted
+# before the end: on ext4 without a journal (this kind of VM's root) the kernel steps over every
+# inode freed in the last 1-6 minutes on each file it creates, so a pull right after an rmi of
+# the same image paid ~1 s of kernel time for the previous sample's removal (decisions B87).
 # Writes its section of bench/RESULTS.md (between <!-- pull-push:begin/end -->, through
 # bench/pull-push-report.ts). Everything it creates lives under one mktemp dir, removed at exit
 # with every daemon it started (stopped by PID), even on failure or Ctrl-C.
@@ -36,7 +41,7 @@ while [ $# -gt 0 ]; do
     --no-dockerd) USE_DOCKERD=0 ;;
     --no-build) BUILD=0 ;;
     --keep) KEEP=1 ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
   shift
@@ -214,6 +219,10 @@ if [ "$BUILD" = 1 ]; then
   # Others' half-written files may not type-check; tsc emits JavaScript anyway.
   if npx tsc -p tsconfig.json >"$W/logs/tsc.log" 2>&1; then BUILD_NOTE='tsc: clean'
   else BUILD_NOTE="tsc reported $(grep -c 'error TS' "$W/logs/tsc.log") type error(s) (JavaScript emitted anyway)"; log "$BUILD_NOTE"; fi
+  # tsc makes the bundles older than its output, and bin/berthd would then run dist/src.
+  if node scripts/build-cli.mjs >>"$W/logs/tsc.log" 2>&1 && node scripts/build-daemon.mjs >>"$W/logs/tsc.log" 2>&1; then
+    BUILD_NOTE="$BUILD_NOTE; CLI and daemon bundles built"
+  else BUILD_NOTE="$BUILD_NOTE; a bundle failed to build (bin/berthd runs dist/src)"; log "$BUILD_NOTE"; fi
 fi
 
 {
@@ -238,20 +247,39 @@ fi
   printf 'load_start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 } >"$RAW/machine.tsv"
 
-log "making the ${SIZE_MB} MB, ${LAYERS}-layer image"
-IMG=$W/img
-node --import tsx bench/pull-push-image.ts "$IMG" "$SIZE_MB" "$LAYERS" >"$RAW/image.json"
-mapfile -t GZ < <(jq -r '.layers[].gz' "$RAW/image.json")
-mapfile -t PLAIN < <(jq -r '.layers[].plain' "$RAW/image.json")
+# One variant per pull-group round (probe + warm-ups + measured), one per phase run, three for
+# the profiled pass; two made at a time.
+ROUNDS_ALL=$((1 + (WARM > 1 ? WARM - 1 : 0) + N))
+VARIANTS=$((ROUNDS_ALL + PHASE_RUNS + 3))
+log "making $VARIANTS variants of the ${SIZE_MB} MB, ${LAYERS}-layer image"
+for ((v = 0; v < VARIANTS; v++)); do
+  # --keep-trees: deleting the variants' file trees just before the pulls is what this run avoids (above).
+  node --import tsx bench/pull-push-image.ts "$W/img/$v" "$SIZE_MB" "$LAYERS" "--variant=$v" --keep-trees >"$RAW/image.$v.json" &
+  if (( v % 2 == 1 || v == VARIANTS - 1 )); then wait; fi
+done
+for ((v = 0; v < VARIANTS; v++)); do [ -s "$RAW/image.$v.json" ] || { echo "making variant $v failed" >&2; exit 1; }; done
+IMG=$W/img/0
+cp "$RAW/image.0.json" "$RAW/image.json"
 
-log "starting the pull registry and pushing the image into it with skopeo"
+log "starting the pull registry and pushing the variants into it with skopeo"
 start_registry pull
 PULL_REG_PID=$REG_PID PULL_HOST=$REG_HOST
-# Docker schema 2 (what Docker Hub serves most), blobs unchanged.
-skopeo copy --quiet --dest-tls-verify=false --format v2s2 "oci:$IMG/oci:bench" "docker://$PULL_HOST/bench/img:latest"
-SRC=$PULL_HOST/bench/img:latest
-mapfile -t BLOB_URLS < <(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
-  "http://$PULL_HOST/v2/bench/img/manifests/latest" | jq -r --arg h "$PULL_HOST" '.layers[].digest | "http://\($h)/v2/bench/img/blobs/\(.)"')
+for ((v = 0; v < VARIANTS; v++)); do
+  # Docker schema 2 (what Docker Hub serves most), blobs unchanged.
+  skopeo copy --quiet --dest-tls-verify=false --format v2s2 "oci:$W/img/$v/oci:bench" "docker://$PULL_HOST/bench/img:v$v"
+done
+# use_variant V: the image ref, its layer files and blob URLs, and the directory its outputs go to.
+SRC='' RD='' GZ=() PLAIN=() BLOB_URLS=()
+use_variant() {
+  SRC=$PULL_HOST/bench/img:v$1
+  RD=$W/out/$1
+  mkdir -p "$RD"
+  mapfile -t GZ < <(jq -r '.layers[].gz' "$RAW/image.$1.json")
+  mapfile -t PLAIN < <(jq -r '.layers[].plain' "$RAW/image.$1.json")
+  mapfile -t BLOB_URLS < <(curl -fsS -H 'Accept: application/vnd.docker.distribution.manifest.v2+json' \
+    "http://$PULL_HOST/v2/bench/img/manifests/v$1" | jq -r --arg h "$PULL_HOST" '.layers[].digest | "http://\($h)/v2/bench/img/blobs/\(.)"')
+}
+use_variant 0
 
 log "starting berthd"
 bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" -H "unix://$BSOCK" \
@@ -284,28 +312,20 @@ fi
 # ---------------------------------------------------------------- the cases
 # pre_CASE runs untimed before each sample; case_CASE is timed.
 N_PUSH=0
-pre_pull_berthd() { # …and check that nothing of the image is left (else the pull would be partial)
-  local left
-  bdocker rmi -f "$SRC" >/dev/null 2>&1 || true
-  left=$(find "$W/berthd/data/content/blobs" -type f 2>/dev/null | wc -l)
-  [ "$left" = 0 ] || echo "berthd still holds $left blobs after rmi" >>"$RAW/err/pull_berthd"
+# The pull group deletes nothing: each round pulls its own variant into outputs of its own ($RD),
+# all kept until the end of the run.
+pre_pull_berthd() { # the variant must be new to berthd (else the pull would be partial)
+  if bdocker image inspect "$SRC" >/dev/null 2>&1; then echo "berthd already has $SRC" >>"$RAW/err/pull_berthd"; fi
 }
 case_pull_berthd() { bdocker pull -q "$SRC"; }
-pre_pull_dockerd() { ddocker rmi -f "$SRC" >/dev/null 2>&1 || true; }
 case_pull_dockerd() { ddocker pull -q "$SRC"; }
-pre_pull_skopeo_oci() { rm -rf "$W/sk-oci"; }
-case_pull_skopeo_oci() { skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "oci:$W/sk-oci:latest"; }
-pre_pull_skopeo_dir() { rm -rf "$W/sk-dir"; }
-case_pull_skopeo_dir() { skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "dir:$W/sk-dir"; }
+case_pull_skopeo_oci() { skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "oci:$RD/sk-oci:latest"; }
+case_pull_skopeo_dir() { skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "dir:$RD/sk-dir"; }
 # skopeo into containers/storage (overlay driver, a private root): it unpacks the layers, as
 # `podman pull` does; the like-for-like skopeo. c/storage keeps a private bind mount of its
-# overlay dir: unmounted with the root before each sample.
-pre_pull_skopeo_cs() {
-  findmnt -rn -o TARGET | grep -F "$W/sk-cs/" | sort -r | while read -r m; do umount "$m"; done
-  rm -rf "$W/sk-cs"
-}
+# overlay dir: unmounted at the end of the run.
 case_pull_skopeo_cs() {
-  skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "containers-storage:[overlay@$W/sk-cs/root+$W/sk-cs/run]bench/img:latest"
+  skopeo copy --quiet --src-tls-verify=false "docker://$SRC" "containers-storage:[overlay@$RD/sk-cs/root+$RD/sk-cs/run]bench/img:latest"
 }
 
 # Push: every sample goes to a fresh, empty registry (its own root and port), so no client can
@@ -344,17 +364,14 @@ post_push_skopeo() { push_post push_skopeo ''; }
 case_floor_download() { curl -fsS $(printf -- '-o /dev/null %s ' "${BLOB_URLS[@]}"); }
 case_floor_sha256() { sha256sum "${GZ[@]}"; }
 case_floor_gunzip() { gzip -dc "${GZ[@]}"; }
-pre_floor_untar() { rm -rf "$W/untar"; mkdir -p "$W/untar"; }
-case_floor_untar() { local i; for i in "${!PLAIN[@]}"; do mkdir "$W/untar/$i"; tar -xf "${PLAIN[$i]}" -C "$W/untar/$i"; done; }
+case_floor_untar() { local i; for i in "${!PLAIN[@]}"; do mkdir -p "$RD/untar/$i"; tar -xf "${PLAIN[$i]}" -C "$RD/untar/$i"; done; }
 # References: gunzip and untar in one pipe (GNU tar -xzf), and every stage in one pipe per layer.
-pre_ref_untar_gz() { pre_floor_untar; }
-case_ref_untar_gz() { local i; for i in "${!GZ[@]}"; do mkdir "$W/untar/$i"; tar -xzf "${GZ[$i]}" -C "$W/untar/$i"; done; }
-pre_ref_pipeline() { pre_floor_untar; }
+case_ref_untar_gz() { local i; for i in "${!GZ[@]}"; do mkdir -p "$RD/untar-gz/$i"; tar -xzf "${GZ[$i]}" -C "$RD/untar-gz/$i"; done; }
 case_ref_pipeline() {
   local i
   for i in "${!BLOB_URLS[@]}"; do
-    mkdir "$W/untar/$i"
-    curl -fsS "${BLOB_URLS[$i]}" | tee >(sha256sum >/dev/null) | gzip -dc | tee >(sha256sum >/dev/null) | tar -xf - -C "$W/untar/$i"
+    mkdir -p "$RD/untar-pipe/$i"
+    curl -fsS "${BLOB_URLS[$i]}" | tee >(sha256sum >/dev/null) | gzip -dc | tee >(sha256sum >/dev/null) | tar -xf - -C "$RD/untar-pipe/$i"
   done
 }
 # berth's unpack alone, in one Node process (tsx), timed inside it; the process wall is kept too.
@@ -363,11 +380,9 @@ unpack_node() { # unpack_node CASE MODE FILE…
   shift 2
   local out=/dev/null
   [ "$RECORDING" = 1 ] && out=$RAW/unpack/$case.jsonl
-  node --import tsx bench/pull-push-unpack.ts "$mode" "$W/unpack" "$@" >>"$out"
+  node --import tsx bench/pull-push-unpack.ts "$mode" "$RD/$case" "$@" >>"$out"
 }
-pre_unpack_berth_apply() { rm -rf "$W/unpack"; }
 case_unpack_berth_apply() { unpack_node unpack_berth_apply apply "${PLAIN[@]}"; }
-pre_unpack_berth_file() { rm -rf "$W/unpack"; }
 case_unpack_berth_file() { unpack_node unpack_berth_file file "${GZ[@]}"; }
 
 PULL_CASES=(pull_berthd pull_dockerd pull_skopeo_oci pull_skopeo_dir pull_skopeo_cs)
@@ -404,9 +419,14 @@ run_case() { # run_case CASE RECORD(0|1)
 }
 
 # A case that fails its probe (first try) is reported with its error and left out.
+# In the pull group (VARIANT_ROUNDS=1) every round, the probe included, pulls a fresh variant.
+VARIANT_ROUNDS=0 NEXT_VARIANT=0
+next_variant() { use_variant "$NEXT_VARIANT"; NEXT_VARIANT=$((NEXT_VARIANT + 1)); }
+round_begin() { [ "$VARIANT_ROUNDS" = 1 ] || return 0; next_variant; }
 probe() { # probe CASE…: sets ACTIVE
   ACTIVE=()
   local c
+  round_begin
   for c in "$@"; do
     [ -n "${SKIP[$c]:-}" ] && continue
     if declare -F "pre_$c" >/dev/null; then "pre_$c" >>"$W/logs/pre.log" 2>&1 || true; fi
@@ -422,6 +442,7 @@ rounds() { # rounds COUNT RECORD
   local r i k=${#ACTIVE[@]}
   RECORDING=$2
   for ((r = 0; r < $1; r++)); do
+    round_begin
     for ((i = 0; i < k; i++)); do run_case "${ACTIVE[$(((r + i) % k))]}" "$2"; done
     if [ "$2" = 1 ]; then cut -d' ' -f1 /proc/loadavg >>"$RAW/load.txt"; fi
   done
@@ -443,7 +464,10 @@ log "quiet check: $QUIET_NOTE"
 T_START=$EPOCHREALTIME
 # Pulls, the floor stages and the unpack rows in the same rounds: the targets compare them with
 # each other, and a shared machine's load changes from minute to minute.
+VARIANT_ROUNDS=1
 group 'pull, floor and unpack' "${PULL_CASES[@]}" "${FLOOR_CASES[@]}"
+VARIANT_ROUNDS=0
+use_variant 0
 # Push sources: the pulled image in both daemons (the last pull rounds may have left it removed),
 # and in berthd the same layers loaded from plain tars (`docker load` keeps layers as the archive
 # has them). It shares its layers' snapshots with the pulled image, so it is removed again after
@@ -463,8 +487,7 @@ done
 # Pulls and pushes through the Engine API with time-stamped progress messages: when each
 # layer's download and extraction started and ended, in berthd and in dockerd.
 log "phases: $PHASE_RUNS pulls and pushes per daemon with time-stamped progress"
-phase_pull() { # phase_pull DAEMON SOCK TAGGER
-  "$3" rmi -f "$SRC" >/dev/null 2>&1 || true
+phase_pull() { # phase_pull DAEMON SOCK: the current variant, not in the daemon
   sync
   node --import tsx bench/pull-push-phases.ts "$2" pull "$SRC" | jq -c --arg d "$1" '. + {daemon: $d}' >>"$RAW/phases.jsonl" || true
 }
@@ -474,9 +497,11 @@ phase_push() { # phase_push DAEMON SOCK TAGGER
   node --import tsx bench/pull-push-phases.ts "$2" push "$PUSH_REF" | jq -c --arg d "$1" '. + {daemon: $d}' >>"$RAW/phases.jsonl" || true
   push_post "phase_push_$1" "$3"
 }
+# A new variant for each phase run.
 for ((r = 0; r < PHASE_RUNS; r++)); do
-  phase_pull berthd "$BSOCK" bdocker
-  if [ -z "${SKIP[pull_dockerd]:-}" ]; then phase_pull dockerd "$DSOCK" ddocker; fi
+  next_variant
+  phase_pull berthd "$BSOCK"
+  if [ -z "${SKIP[pull_dockerd]:-}" ]; then phase_pull dockerd "$DSOCK"; fi
   phase_push berthd "$BSOCK" bdocker
   if [ -z "${SKIP[push_dockerd]:-}" ]; then phase_push dockerd "$DSOCK" ddocker; fi
 done
@@ -494,10 +519,11 @@ node --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd --data-root "$W/ber
 BERTHD_PID=$!
 if wait_sock "$BSOCK" 30 "$W/logs/berthd-prof.log"; then
   THREADS_IDLE=$(ls "/proc/$BERTHD_PID/task" | wc -l)
-  pre_pull_berthd; case_pull_berthd >/dev/null 2>&1 || true
+  # Three new variants: one warm-up, two profiled.
+  next_variant; case_pull_berthd >/dev/null 2>&1 || true
   mono_us() { node -e 'process.stdout.write(String(process.hrtime.bigint() / 1000n) + "\n")'; }
   mono_us >"$RAW/prof/berthd/window"
-  for _ in 1 2; do pre_pull_berthd; sync; case_pull_berthd >/dev/null 2>&1 || true; done
+  for _ in 1 2; do next_variant; sync; case_pull_berthd >/dev/null 2>&1 || true; done
   mono_us >>"$RAW/prof/berthd/window"
   log "waiting (at most 90 s) for the idle unpack threads to end and write their profiles"
   for ((i = 0; i < 900; i++)); do
@@ -512,8 +538,8 @@ BERTHD_PID=''
 # after the other: a cold start, as in a daemon's first pull.
 log "profiled pass: berth's unpackLayerFile in-process under node --cpu-prof"
 mkdir -p "$RAW/prof/unpack"
-rm -rf "$W/unpack"; sync
-node --cpu-prof --cpu-prof-dir="$RAW/prof/unpack" --import tsx bench/pull-push-unpack.ts file "$W/unpack" "${GZ[@]}" \
+sync
+node --cpu-prof --cpu-prof-dir="$RAW/prof/unpack" --import tsx bench/pull-push-unpack.ts file "$RD/unpack-prof" "${GZ[@]}" \
   >"$RAW/prof/unpack/result.json" 2>"$W/logs/unpack-prof.err" || log "profiled unpack failed: $(tail -1 "$W/logs/unpack-prof.err")"
 
 # ---------------------------------------------------------------- report

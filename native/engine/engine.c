@@ -28,6 +28,10 @@
  * waitPid (a blocking waitpid(2) on the thread pool) would hold a pool thread
  * for as long as the child runs.
  *
+ * setTopDir: the ext4 "top of a directory hierarchy" inode flag (chattr +T) on the
+ * snapshotter's root, so the Orlov allocator spreads the snapshots over block groups
+ * (decisions B87).
+ *
  * Owns: those calls and errno reporting. Never: parses mount options
  * (util/mount.ts turns them into flags + data), reads mountinfo, retries,
  * decides when to trim (daemon/idleTrim.ts does), or what to run.
@@ -43,6 +47,7 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <unistd.h>
 #include <node_api.h>
@@ -416,6 +421,51 @@ static napi_value js_try_wait_pid(napi_env env, napi_callback_info info) {
   return v;
 }
 
+/* linux/fs.h's values (a stable ABI), spelled out: that header clashes with glibc's sys/mount.h. */
+#define BERTH_FS_IOC_GETFLAGS _IOR('f', 1, long)
+#define BERTH_FS_IOC_SETFLAGS _IOW('f', 2, long)
+#define BERTH_FS_TOPDIR_FL 0x00020000
+
+/*
+ * setTopDir(path) -> boolean: sets FS_TOPDIR_FL on the directory `path` (what chattr +T
+ * does); true once it is set, false when the file system keeps no such flag (ENOTTY,
+ * EOPNOTSUPP, EINVAL: not ext2/3/4). Throws an errno Error otherwise. Synchronous: two
+ * ioctls on a directory, once at start.
+ */
+static napi_value js_set_top_dir(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], v;
+  char *path = NULL;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || !str_arg(env, argv[0], &path) || path == NULL) {
+    free(path);
+    napi_throw_type_error(env, NULL, "setTopDir(path): bad arguments");
+    return NULL;
+  }
+  int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW);
+  free(path);
+  if (fd < 0) {
+    napi_throw(env, errno_error(env, errno));
+    return NULL;
+  }
+  int flags = 0, e = 0;
+  if (ioctl(fd, BERTH_FS_IOC_GETFLAGS, &flags) < 0) e = errno;
+  else if ((flags & BERTH_FS_TOPDIR_FL) == 0) {
+    flags |= BERTH_FS_TOPDIR_FL;
+    if (ioctl(fd, BERTH_FS_IOC_SETFLAGS, &flags) < 0) e = errno;
+  }
+  close(fd);
+  if (e == ENOTTY || e == EOPNOTSUPP || e == EINVAL) {
+    napi_get_boolean(env, 0, &v);
+    return v;
+  }
+  if (e != 0) {
+    napi_throw(env, errno_error(env, e));
+    return NULL;
+  }
+  napi_get_boolean(env, 1, &v);
+  return v;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn);
@@ -430,5 +480,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "waitPid", fn);
   napi_create_function(env, "tryWaitPid", NAPI_AUTO_LENGTH, js_try_wait_pid, NULL, &fn);
   napi_set_named_property(env, exports, "tryWaitPid", fn);
+  napi_create_function(env, "setTopDir", NAPI_AUTO_LENGTH, js_set_top_dir, NULL, &fn);
+  napi_set_named_property(env, exports, "setTopDir", fn);
   return exports;
 }

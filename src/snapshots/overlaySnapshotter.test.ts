@@ -1,9 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readlinkSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openDatabase, type Db } from '../metadata/db.js';
+import { nativeEngine } from '../util/nativeEngine.js';
 import { OverlaySnapshotter } from './overlaySnapshotter.js';
 
 describe('OverlaySnapshotter', () => {
@@ -19,6 +21,16 @@ describe('OverlaySnapshotter', () => {
   after(() => {
     db.close();
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('marks its root as the top of directory hierarchies (chattr +T) where the file system has the flag', (t) => {
+    const fsType = execFileSync('findmnt', ['-n', '-o', 'FSTYPE', '--target', dir], { encoding: 'utf8' }).trim();
+    if (!/^ext[234]$/.test(fsType)) return t.skip(`${dir} is on ${fsType}, which has no such flag`);
+    if (nativeEngine()?.setTopDir === undefined) return t.skip('native/engine is not built');
+    const attrs = execFileSync('lsattr', ['-d', join(dir, 'snapshots')], { encoding: 'utf8' }).split(' ')[0] ?? '';
+    assert.match(attrs, /T/);
+    // A file system without the flag is no error (tmpfs: ENOTTY).
+    assert.equal(nativeEngine()?.setTopDir?.('/dev/shm'), false);
   });
 
   it('builds a chain and describes an overlay mount with short relative lowerdirs, top first', async () => {

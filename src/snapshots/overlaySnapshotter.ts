@@ -15,6 +15,7 @@ import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/e
 import type { Db } from '../metadata/db.js';
 import { removeFileSync } from '../util/smallFiles.js';
 import type { Trash } from '../util/trash.js';
+import { nativeEngine } from '../util/nativeEngine.js';
 
 export interface Mount {
   type: string;
@@ -45,6 +46,22 @@ interface Row {
 /** Kernel limit on overlay lower layers (kernel-recipes §1). */
 export const MAX_LOWER_LAYERS = 500;
 
+/**
+ * Marks the snapshot root as the top of directory hierarchies (ext4's chattr +T), so each
+ * snapshot's directory goes to a block group of its own choosing (the Orlov allocator, as
+ * for directories in /) instead of its parent's group: on ext4 without a journal, every
+ * file created in a group first steps over each inode deleted there in the last 1-6
+ * minutes, so a pull after an rmi paid ~1 s of kernel time per 3,000 files (decisions
+ * B87). A file system without the flag, or no addon: nothing changes.
+ */
+function spreadSnapshots(root: string): void {
+  try {
+    nativeEngine()?.setTopDir?.(root);
+  } catch {
+    // Only a placement hint: the snapshots work the same without it.
+  }
+}
+
 export class OverlaySnapshotter {
   constructor(
     readonly root: string,
@@ -55,6 +72,7 @@ export class OverlaySnapshotter {
 
   async init(): Promise<void> {
     await mkdir(join(this.root, 'l'), { recursive: true });
+    spreadSnapshots(this.root);
   }
 
   private row(key: string): Row | undefined {

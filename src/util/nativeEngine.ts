@@ -3,7 +3,7 @@
  * scripts/setup.sh; decisions B53): mount(2) and umount2(2), so making and
  * undoing a container's rootfs costs a syscall on the thread pool instead of a
  * mount(8)/umount(8) process, malloc_trim(3), and a vfork-based spawn of conmon and
- * runc (util/spawnPiped, util/process). Owns loading that addon and
+ * runc (util/spawnPiped, util/process), and ext4's top-directory flag (B87). Owns loading that addon and
  * the Linux flag values; never throws for a missing addon (`nativeEngine()` is
  * then null: util/mount falls back to the tools, nothing is trimmed), never
  * decides what to mount or when to trim.
@@ -60,6 +60,12 @@ export interface NativeEngine {
   waitPid?(pid: number): Promise<number>;
   /** waitpid(pid, WNOHANG): the exit code or -signal once it has exited, null while it runs; throws ECHILD. */
   tryWaitPid?(pid: number): number | null;
+  /**
+   * Sets the "top of a directory hierarchy" inode flag (chattr +T) on directory `path`:
+   * true once it is set, false on a file system without it (not ext2/3/4). Throws an errno
+   * Error. Absent from builds older than B87.
+   */
+  setTopDir?(path: string): boolean;
 }
 
 const ADDON_REL = join('native', 'engine', 'build', 'Release', 'engine.node');
