@@ -367,6 +367,7 @@ function render(raw: string, previous: string): string {
   // does (what podman pull runs); skopeo into oci:/dir: only stores the blobs (the download and
   // sha256 floor stages), so it is a reference, not the target.
   if (Number.isFinite(sc)) L.push(`| pull faster than skopeo (like for like: skopeo into containers-storage:, which unpacks as a pull does) | ${f0(pb)} vs ${f0(sc)} ms (${f2(pb / sc)}×${byBest('pull_berthd', 'pull_skopeo_cs')}×) | ${verdict(pb < sc)} |`);
+  else L.push('| pull faster than skopeo (like for like: skopeo into containers-storage:) | no containers-storage row | — |');
   L.push(`| (reference) pull vs skopeo into oci: / dir:, which only store the blobs (no gunzip, no unpack) | ${f0(pb)} ms vs ${f0(so)} (oci:) / ${f0(sd)} (dir:) ms: ${f2(pb / Math.min(so, sd))}× skopeo's faster one | ${pb < Math.min(so, sd) ? 'faster' : 'slower'} |`);
   L.push(`| push faster than skopeo | ${f0(qb)} ms vs ${f0(skopeoPush)} ms (${f2(qb / skopeoPush)}×${byBest('push_berthd', 'push_skopeo')}×); from plain layers ${f0(qbp)} ms (${f2(qbp / skopeoPush)}×) | ${verdict(qb < skopeoPush)} |`);
   if (Number.isFinite(pd)) L.push(`| pull ≥ 2× faster than dockerd | dockerd / berthd = ${f2(pd / pb)} (${f0(pd)} / ${f0(pb)} ms${byBest('pull_berthd', 'pull_dockerd', true)}) | ${verdict(pd / pb >= 2)} |`);
