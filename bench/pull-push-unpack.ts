@@ -14,7 +14,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { applyLayer } from '../src/archive/applyLayer.js';
 import { unpackLayerFile } from '../src/images/unpackLayerFile.js';
-import { openBlobChunks } from '../src/images/blobChunks.js';
+import { fileSource, openBlobChunks } from '../src/images/blobChunks.js';
 
 const [mode, dest, ...files] = process.argv.slice(2);
 if ((mode !== 'apply' && mode !== 'file') || dest === undefined || files.length === 0) {
@@ -31,8 +31,8 @@ for (const [i, f] of files.entries()) {
   mkdirSync(dir, { recursive: true });
   const t = performance.now();
   if (mode === 'apply') {
-    const plain = openBlobChunks(f, { read: 0 });
-    if (plain === null || plain.compression !== 'none') throw new Error(`${f} is not a plain tar`);
+    const plain = openBlobChunks(fileSource(f), { read: 0 });
+    if (!('chunks' in plain) || plain.compression !== 'none') throw new Error(`${f} is not a plain tar`);
     await applyLayer(
       (async function* () {
         yield* plain.chunks;

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(runc conmon tar util-linux skopeo docker-registry apache2-utils openssl podman containernetworking-plugins iptables busybox-static attr uidmap zstd xz-utils bzip2 tini docker-compose g++ make python3 git)
+APT_PACKAGES=(runc conmon tar util-linux skopeo docker-registry apache2-utils openssl podman containernetworking-plugins iptables busybox-static attr uidmap zstd xz-utils bzip2 tini docker-compose g++ make python3 git libisal-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -33,14 +33,21 @@ fi
 # installed Node's headers (docs/decisions.md, the peer-credentials row).
 if [ ! -f native/peercred/build/Release/peercred.node ] || [ native/peercred/peercred.c -nt native/peercred/build/Release/peercred.node ]; then
   echo "setup: building native/peercred (node-gyp)"
-  bash native/peercred/build.sh
+  bash native/build.sh peercred
 fi
 
 # mount(2)/umount2(2) and malloc_trim(3) for berthd: a second small addon, built the same way
 # (docs/decisions.md B53). Without it berthd runs mount(8)/umount(8) and trims nothing.
 if [ ! -f native/engine/build/Release/engine.node ] || [ native/engine/engine.c -nt native/engine/build/Release/engine.node ]; then
   echo "setup: building native/engine (node-gyp)"
-  bash native/engine/build.sh
+  bash native/build.sh engine
+fi
+
+# gzip decompression with ISA-L for layer unpacks (docs/decisions.md B91): optional; without it
+# (no libisal-dev) layers inflate with Node's zlib.
+if [ -f /usr/include/isa-l/igzip_lib.h ] && { [ ! -f native/isal/build/Release/isal.node ] || [ native/isal/isal.c -nt native/isal/build/Release/isal.node ]; }; then
+  echo "setup: building native/isal (node-gyp)"
+  bash native/build.sh isal || echo "setup: native/isal did not build; layers inflate with zlib" >&2
 fi
 
 # The group whose members may use the API socket (berthd --group, default berth): root:berth 0660.

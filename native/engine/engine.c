@@ -431,6 +431,16 @@ static napi_value js_try_wait_pid(napi_env env, napi_callback_info info) {
  * does); true once it is set, false when the file system keeps no such flag (ENOTTY,
  * EOPNOTSUPP, EINVAL: not ext2/3/4). Throws an errno Error otherwise. Synchronous: two
  * ioctls on a directory, once at start.
+ *
+ * alignmentOffset(bytes, align) -> number: how many bytes into `bytes` (a Uint8Array) the
+ * first `align`-aligned address is (0 when it starts aligned). For O_DIRECT reads and writes
+ * of layer blobs (decisions B90), which need the memory, the file offset and the length
+ * aligned to the device's logical block: Node cannot ask for an aligned Buffer, but a
+ * backing store never moves, so a view at this offset of a slightly larger one stays aligned.
+ *
+ * releaseBuffer(bytes): detaches the ArrayBuffer under `bytes`, which frees its memory now
+ * instead of at some later garbage collection (every view of it becomes empty). For the
+ * 1 MiB O_DIRECT buffers, given back when ingests stop (B90).
  */
 static napi_value js_set_top_dir(napi_env env, napi_callback_info info) {
   size_t argc = 1;
@@ -466,6 +476,41 @@ static napi_value js_set_top_dir(napi_env env, napi_callback_info info) {
   return v;
 }
 
+static napi_value js_alignment_offset(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2], v;
+  void *data = NULL;
+  size_t len = 0;
+  uint32_t align = 0;
+  bool is_ta = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[0], NULL, &len, &data, NULL, NULL) != napi_ok || napi_get_value_uint32(env, argv[1], &align) != napi_ok ||
+      align == 0 || (align & (align - 1)) != 0) {
+    napi_throw_type_error(env, NULL, "alignmentOffset(bytes, align): a Uint8Array and a power of two");
+    return NULL;
+  }
+  uint32_t rem = (uint32_t)((uintptr_t)data & (align - 1));
+  napi_create_uint32(env, rem == 0 ? 0 : align - rem, &v);
+  return v;
+}
+
+static napi_value js_release_buffer(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], ab;
+  bool is_ta = false, detachable = false;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 || napi_is_typedarray(env, argv[0], &is_ta) != napi_ok || !is_ta ||
+      napi_get_typedarray_info(env, argv[0], NULL, NULL, NULL, &ab, NULL) != napi_ok) {
+    napi_throw_type_error(env, NULL, "releaseBuffer(bytes): a Uint8Array");
+    return NULL;
+  }
+  if (napi_is_detached_arraybuffer(env, ab, &detachable) == napi_ok && detachable) return NULL;
+  if (napi_detach_arraybuffer(env, ab) != napi_ok) {
+    napi_throw_error(env, NULL, "releaseBuffer: the buffer cannot be detached");
+    return NULL;
+  }
+  return NULL;
+}
+
 NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "mount", NAPI_AUTO_LENGTH, js_mount, NULL, &fn);
@@ -482,5 +527,9 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "tryWaitPid", fn);
   napi_create_function(env, "setTopDir", NAPI_AUTO_LENGTH, js_set_top_dir, NULL, &fn);
   napi_set_named_property(env, exports, "setTopDir", fn);
+  napi_create_function(env, "alignmentOffset", NAPI_AUTO_LENGTH, js_alignment_offset, NULL, &fn);
+  napi_set_named_property(env, exports, "alignmentOffset", fn);
+  napi_create_function(env, "releaseBuffer", NAPI_AUTO_LENGTH, js_release_buffer, NULL, &fn);
+  napi_set_named_property(env, exports, "releaseBuffer", fn);
   return exports;
 }

@@ -1,6 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ContentStore } from './contentStore.js';
@@ -47,6 +48,21 @@ describe('ContentStore', () => {
     const w = await store.writer();
     await w.write(Buffer.from('partial'));
     await store.init();
+    assert.deepEqual(readdirSync(join(dir, 'ingest')), []);
+  });
+
+  it('stores a layer-sized blob written in odd pieces byte for byte, and an aborted one leaves nothing', async () => {
+    // Layer ingests go around the page cache where they can (decisions B90): whole aligned
+    // writes, the tail padded and truncated away; the file must be exactly what was hashed.
+    const data = randomBytes(3 * 1024 * 1024 + 4321);
+    const w = await store.writer({ digest: sha256Of(data), size: data.length });
+    for (let off = 0; off < data.length; off += 65_521) await w.write(data.subarray(off, off + 65_521));
+    const info = await w.commit();
+    assert.equal(info.digest, sha256Of(data));
+    assert.ok(readFileSync(store.path(info.digest)).equals(data));
+    const a = await store.writer({ size: data.length });
+    await a.write(data.subarray(0, 2 * 1024 * 1024 + 1));
+    await a.abort();
     assert.deepEqual(readdirSync(join(dir, 'ingest')), []);
   });
 });

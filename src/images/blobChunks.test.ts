@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { isInvalidArgument } from '../errdefs/errors.js';
 import { readTar } from '../util/tar/reader.js';
-import { openBlobChunks } from './blobChunks.js';
+import { fileSource, openBlobChunks } from './blobChunks.js';
 
 let dir = '';
 before(() => {
@@ -19,16 +19,16 @@ before(() => {
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Every chunk copied at once: what a consumer that uses each chunk before the next pull sees. */
-function collect(path: string): { bytes: Buffer; read: number; compression: string } {
+function collect(path: string, zlib = false): { bytes: Buffer; read: number; compression: string } {
   const count = { read: 0 };
-  const b = openBlobChunks(path, count);
-  assert.ok(b !== null);
+  const b = openBlobChunks(fileSource(path), count, { zlib });
+  assert.ok('chunks' in b);
   const parts: Buffer[] = [];
   for (const c of b.chunks) parts.push(Buffer.from(c));
   return { bytes: Buffer.concat(parts), read: count.read, compression: b.compression };
 }
 
-describe('openBlobChunks', () => {
+for (const zlib of [false, true]) describe(`openBlobChunks (gzip through ${zlib ? 'zlib' : 'ISA-L where built'})`, () => {
   // Text and random bytes: several output buffers, several input reads, odd lengths.
   const plain = Buffer.concat([Buffer.from('abc '.repeat(700_000)), randomBytes(2_500_003)]);
 
@@ -36,7 +36,7 @@ describe('openBlobChunks', () => {
     const gz = gzipSync(plain);
     const p = join(dir, 'a.gz');
     writeFileSync(p, gz);
-    const got = collect(p);
+    const got = collect(p, zlib);
     assert.equal(got.compression, 'gzip');
     assert.equal(got.bytes.length, plain.length);
     assert.ok(got.bytes.equals(plain));
@@ -46,34 +46,64 @@ describe('openBlobChunks', () => {
   it('passes a plain blob through unchanged, an empty one as no chunk', () => {
     const p = join(dir, 'a.tar');
     writeFileSync(p, plain);
-    const got = collect(p);
+    const got = collect(p, zlib);
     assert.equal(got.compression, 'none');
     assert.ok(got.bytes.equals(plain));
     writeFileSync(p, Buffer.alloc(0));
-    assert.equal(collect(p).bytes.length, 0);
+    assert.equal(collect(p, zlib).bytes.length, 0);
   });
 
   it('reads concatenated gzip members as one stream (as gzip -dc)', () => {
     const p = join(dir, 'multi.gz');
     writeFileSync(p, Buffer.concat([gzipSync(Buffer.from('first ')), gzipSync(Buffer.from('second'))]));
-    assert.equal(collect(p).bytes.toString(), 'first second');
+    assert.equal(collect(p, zlib).bytes.toString(), 'first second');
   });
 
   it('refuses truncated and corrupt gzip with an invalid-argument error', () => {
     const gz = gzipSync(plain);
     const p = join(dir, 'bad.gz');
     writeFileSync(p, gz.subarray(0, gz.length - 1000));
-    assert.throws(() => collect(p), (e: unknown) => isInvalidArgument(e) && /unexpected end of file/.test(String(e)));
+    assert.throws(() => collect(p, zlib), (e: unknown) => isInvalidArgument(e) && /unexpected end of file/.test(String(e)));
     const corrupt = Buffer.from(gz);
     corrupt.fill(0xff, 100, 200);
     writeFileSync(p, corrupt);
-    assert.throws(() => collect(p), (e: unknown) => isInvalidArgument(e) && /invalid gzip data/.test(String(e)));
+    assert.throws(() => collect(p, zlib), (e: unknown) => isInvalidArgument(e) && /invalid gzip data/.test(String(e)));
+  });
+
+  it('reads blobs whose size is a whole number of reads (the end is the empty read after them)', () => {
+    const exact = randomBytes(2 * 1024 * 1024);
+    const p = join(dir, 'exact.tar');
+    writeFileSync(p, exact);
+    assert.ok(collect(p, zlib).bytes.equals(exact));
+    // A gzip blob of exactly 2 MiB: stored (level 0) blocks grow by one byte per input byte.
+    let n = 2 * 1024 * 1024 - 400;
+    let gz = gzipSync(exact.subarray(0, n), { level: 0 });
+    while (gz.length < 2 * 1024 * 1024) gz = gzipSync(exact.subarray(0, ++n), { level: 0 });
+    if (gz.length === 2 * 1024 * 1024) {
+      const pg = join(dir, 'exact.gz');
+      writeFileSync(pg, gz);
+      const got = collect(pg, zlib);
+      assert.equal(got.read, gz.length);
+      assert.ok(got.bytes.equals(exact.subarray(0, n)));
+    }
+  });
+
+  it('ends at zero padding after a member, and refuses other bytes there', () => {
+    const p = join(dir, 'padded.gz');
+    writeFileSync(p, Buffer.concat([gzipSync(plain), Buffer.alloc(3000)]));
+    assert.ok(collect(p, zlib).bytes.equals(plain));
+    writeFileSync(p, Buffer.concat([gzipSync(Buffer.from('data')), Buffer.from('garbage')]));
+    assert.throws(() => collect(p, zlib), (e: unknown) => isInvalidArgument(e) && /invalid gzip data/.test(String(e)));
   });
 
   it('leaves zstd, xz and bzip2 to the stream path (null)', () => {
     const p = join(dir, 'a.zst');
     writeFileSync(p, Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]));
-    assert.equal(openBlobChunks(p, { read: 0 }), null);
+    const src = fileSource(p);
+    const opened = openBlobChunks(src, { read: 0 });
+    src.close();
+    assert.ok(!('chunks' in opened));
+    assert.deepEqual([...opened.head], [0x28, 0xb5, 0x2f, 0xfd, 0, 0, 0, 0]);
   });
 });
 

@@ -13,6 +13,8 @@ import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
 import { chainIds, type Descriptor } from '../oci/image.js';
 import type { Digest } from '../util/digest.js';
 import { noProgress, shortId, type Progress } from './progress.js';
+import type { GrowingBlobRef } from './growingBlob.js';
+import type { UnpackFileRequest } from './unpackLayerFile.js';
 import { sharedUnpackRunner, type UnpackRunner } from './unpackPool.js';
 
 export interface UnpackedLayer {
@@ -34,6 +36,11 @@ export class LayerUnpacker {
     if (layers > 0) this.runner.warm(layers);
   }
 
+  /** Whether unpack() may be given a blob that is still downloading (`growing`). */
+  get streams(): boolean {
+    return this.runner.streams;
+  }
+
   /** Whether the snapshot for the chain up to layer `i` exists already. */
   has(chainId: string): boolean {
     return this.snapshots.stat(chainId) !== null;
@@ -41,14 +48,15 @@ export class LayerUnpacker {
 
   /**
    * Unpacks blob `desc` into a new detached snapshot; throws (leaving nothing) on a diff ID
-   * mismatch, a hostile entry or an abort. Waits for a free unpack thread first.
+   * mismatch, a hostile entry or an abort. Waits for a free unpack thread first. With
+   * `growing` (only when `streams`), the blob is read behind its download as it is written.
    */
-  async unpack(desc: Descriptor, diffId: Digest, opts: { signal?: AbortSignal; progress?: Progress } = {}): Promise<UnpackedLayer> {
+  async unpack(desc: Descriptor, diffId: Digest, opts: { signal?: AbortSignal; progress?: Progress; growing?: GrowingBlobRef } = {}): Promise<UnpackedLayer> {
     const progress = opts.progress ?? noProgress;
     const key = `extract-${randomBytes(8).toString('hex')}`;
     await this.snapshots.prepare(key, null);
     try {
-      const size = await this.unpackInto(desc, diffId, key, opts.signal, progress);
+      const size = await this.unpackInto(desc, diffId, key, opts.signal, progress, opts.growing);
       return { key, size };
     } catch (e) {
       await this.snapshots.remove(key).catch(() => undefined);
@@ -80,12 +88,24 @@ export class LayerUnpacker {
     return chainIds(diffIds).reduce((n, c) => n + (this.snapshots.stat(c)?.size ?? 0), 0);
   }
 
-  private async unpackInto(desc: Descriptor, diffId: Digest, key: string, signal: AbortSignal | undefined, progress: Progress): Promise<number> {
+  private async unpackInto(
+    desc: Descriptor,
+    diffId: Digest,
+    key: string,
+    signal: AbortSignal | undefined,
+    progress: Progress,
+    growing: GrowingBlobRef | undefined,
+  ): Promise<number> {
     const id = shortId(desc.digest);
     const onProgress = (read: number): void => progress({ status: 'Extracting', progressDetail: { current: read, total: desc.size }, id });
+    const req: UnpackFileRequest = { blobPath: this.content.path(desc.digest), dest: this.snapshots.fsPath(key) };
+    if (growing !== undefined) {
+      if (!this.runner.streams) throw new Error('LayerUnpacker: this runner cannot read a blob that is still downloading');
+      req.growing = growing;
+    }
     // Rejects only once the thread has stopped writing, so the caller can remove the snapshot.
     const result = await this.runner.run(
-      { blobPath: this.content.path(desc.digest), dest: this.snapshots.fsPath(key) },
+      req,
       signal ? { signal, onProgress } : { onProgress },
     );
     if (result.diffId !== diffId) {

@@ -14,6 +14,7 @@ import type { ContentStore } from '../content/contentStore.js';
 import { chainIds, MediaType, type Descriptor, type ImageConfig } from '../oci/image.js';
 import { formatPlatform, selectManifest, type Platform } from '../oci/platform.js';
 import { isDigest, sha256Of, type Digest } from '../util/digest.js';
+import { GrowingBlob } from './growingBlob.js';
 import { familiarString, fullName, referenceString, type Reference } from '../reference/index.js';
 import { RegistryClient, type RegistryOptions } from '../distribution/registryClient.js';
 import type { AuthConfig } from '../distribution/credentials.js';
@@ -223,7 +224,35 @@ export class ImagePuller {
             progress({ status: 'Already exists', progressDetail: {}, id: shortId(l.digest) });
             return;
           }
-          if (!(await this.content.has(l.digest))) await this.download(client, repo, l, wrote, stage.signal, progress);
+          const stored = await this.content.has(l.digest);
+          if (!stored && this.unpacker.streams) {
+            // The layer unpacks behind its download, from the ingest file as it is written
+            // (B90); its "Extracting" messages wait for "Download complete", as Docker's order has it.
+            const growing = new GrowingBlob();
+            let downloaded = false;
+            const unpackProgress: Progress = (m) => {
+              if (downloaded) progress(m);
+            };
+            await this.download(client, repo, l, wrote, stage.signal, progress, {
+              blob: growing,
+              opened: (ingestPath) => {
+                const ref = { state: growing.state, ingestPath, blobPath: this.content.path(l.digest) };
+                unpacks.push(
+                  this.unpacker.unpack(l, diffIds[i] as Digest, { progress: unpackProgress, signal: stage.signal, growing: ref }).then(
+                    (u) => {
+                      unpacked[i] = u;
+                      progress({ status: 'Pull complete', progressDetail: {}, id: shortId(l.digest) });
+                    },
+                    // Stopped because the download failed: the download reports why.
+                    (e: unknown) => (growing.failed ? undefined : fail(e)),
+                  ),
+                );
+              },
+            });
+            downloaded = true;
+            return;
+          }
+          if (!stored) await this.download(client, repo, l, wrote, stage.signal, progress);
           else progress({ status: 'Download complete', progressDetail: {}, id: shortId(l.digest) });
           stage.signal.throwIfAborted();
           unpacks.push(
@@ -267,20 +296,53 @@ export class ImagePuller {
     wrote.push(info.digest);
   }
 
-  /** Downloads one blob into the content store, verified against digest and size. */
-  private async download(client: RegistryClient, repo: string, desc: Descriptor, wrote: Digest[], signal?: AbortSignal, progress?: Progress): Promise<void> {
+  /**
+   * Downloads one blob into the content store, verified against digest and size. With
+   * `growing`, the ingest file is shared as it is written: `opened` gets its path once it
+   * exists, and `blob` follows the bytes written, then the end (complete once the blob is
+   * installed at its path, failed on any other way out).
+   */
+  private async download(
+    client: RegistryClient,
+    repo: string,
+    desc: Descriptor,
+    wrote: Digest[],
+    signal?: AbortSignal,
+    progress?: Progress,
+    growing?: { blob: GrowingBlob; opened: (ingestPath: string) => void },
+  ): Promise<void> {
+    try {
+      await this.downloadInto(client, repo, desc, wrote, signal, progress, growing);
+      growing?.blob.complete(desc.size);
+    } finally {
+      growing?.blob.fail();
+    }
+  }
+
+  private async downloadInto(
+    client: RegistryClient,
+    repo: string,
+    desc: Descriptor,
+    wrote: Digest[],
+    signal: AbortSignal | undefined,
+    progress: Progress | undefined,
+    growing: { blob: GrowingBlob; opened: (ingestPath: string) => void } | undefined,
+  ): Promise<void> {
     const id = shortId(desc.digest);
     const { body } = await client.getBlob(repo, desc.digest, signal);
-    const writer = await this.content.writer({ digest: desc.digest, size: desc.size });
+    const onWritten = growing ? (n: number): void => growing.blob.advance(n) : undefined;
+    const writer = await this.content.writer({ digest: desc.digest, size: desc.size }, onWritten ? { onWritten } : {});
+    growing?.opened(writer.ingestPath);
     let current = 0;
     let lastReport = 0;
-    // The socket hands out small chunks: the store gets them in runs of WRITE_BATCH bytes,
+    // The socket hands out small chunks. A writer that gathers them itself (O_DIRECT, B90)
+    // takes them as they come; otherwise the store gets them in runs of WRITE_BATCH bytes,
     // gathered in one buffer reused run after run (each write is awaited before the next
     // copy): a fresh buffer per run costs more in page faults than the copy.
-    const batch = Buffer.allocUnsafe(WRITE_BATCH);
+    const batch = writer.gathers ? null : Buffer.allocUnsafe(WRITE_BATCH);
     let batched = 0;
     const flush = async (): Promise<void> => {
-      if (batched === 0) return;
+      if (batch === null || batched === 0) return;
       const run = batch.subarray(0, batched);
       batched = 0;
       await writer.write(run);
@@ -288,7 +350,8 @@ export class ImagePuller {
     try {
       for await (const chunk of body as AsyncIterable<Buffer>) {
         current += chunk.length;
-        for (let off = 0; off < chunk.length; ) {
+        if (batch === null) await writer.write(chunk);
+        else for (let off = 0; off < chunk.length; ) {
           const n = chunk.copy(batch, batched, off);
           batched += n;
           off += n;

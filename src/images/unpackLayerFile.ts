@@ -8,15 +8,18 @@
  * still running (a decompressor process included).
  */
 import { createHash, type Hash } from 'node:crypto';
-import { closeSync, openSync, readSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { applyLayer } from '../archive/applyLayer.js';
 import { decompressStream } from '../util/tar/decompress.js';
-import { openBlobChunks } from './blobChunks.js';
+import { alignedBuffer } from '../util/directIo.js';
+import { fileSource, openBlobChunks, READ_CHUNK, type BlobChunks, type BlobSource } from './blobChunks.js';
+import { GrowingBlobReader, type GrowingBlobRef } from './growingBlob.js';
 
 export interface UnpackFileRequest {
   blobPath: string;
   dest: string;
+  /** The blob is still downloading: read it behind the download (B90). */
+  growing?: GrowingBlobRef;
 }
 
 export interface UnpackFileResult {
@@ -26,28 +29,29 @@ export interface UnpackFileResult {
   bytes: number;
 }
 
-/** Blob read size: a layer is read in few, large reads (the page cache has it: it was just written). */
-const READ_CHUNK = 1024 * 1024;
 const PROGRESS_MS = 100;
 
 /**
- * The blob's bytes, read with blocking reads: this runs on a thread of its own, and a read
- * from the page cache costs less than a trip through libuv's pool. It also keeps that pool
- * (4 threads, shared with the daemon's main thread) free for the inflate work and for the
- * downloads' writes, which would otherwise queue behind these reads.
+ * The rest of a blob for the stream path (zstd, xz, bzip2): what openBlobChunks read first,
+ * then fresh buffers (the stream keeps them). Blocking reads: this runs on a thread of its
+ * own, and libuv's pool (shared with the daemon's main thread) stays free for the downloads.
  */
-function* readFileChunks(path: string, count: { read: number }): Generator<Buffer> {
-  const fd = openSync(path, 'r');
+function* sourceChunks(source: BlobSource, head: Buffer, count: { read: number }): Generator<Buffer> {
   try {
+    count.read += head.length;
+    if (head.length > 0) yield head;
+    if (head.length < READ_CHUNK) return;
     for (;;) {
-      const buf = Buffer.allocUnsafe(READ_CHUNK);
-      const n = readSync(fd, buf, 0, READ_CHUNK, null);
+      // Fresh: the stream keeps what it is given.
+      const buf = alignedBuffer(READ_CHUNK) ?? Buffer.allocUnsafe(READ_CHUNK);
+      const n = source.read(buf);
       if (n === 0) return;
       count.read += n;
       yield n < READ_CHUNK ? buf.subarray(0, n) : buf;
+      if (n < READ_CHUNK) return;
     }
   } finally {
-    closeSync(fd);
+    source.close();
   }
 }
 /** Bound on waiting for a killed decompressor to be reaped. */
@@ -71,7 +75,8 @@ async function* hashingSync(src: Iterable<Buffer>, hash: Hash): AsyncGenerator<B
 
 /** The fast path: plain or gzip blobs, inflated on this thread into reused buffers (blobChunks). */
 async function unpackChunks(
-  chunks: Generator<Buffer, void, undefined>,
+  source: BlobSource,
+  { chunks, release }: BlobChunks,
   dest: string,
   count: { read: number },
   onRead: (n: number) => void,
@@ -85,8 +90,11 @@ async function unpackChunks(
     return { diffId: `sha256:${hash.digest('hex')}`, bytes: report.bytes };
   } finally {
     clearInterval(ticker);
-    // Closes the blob and frees the inflater, also when applyLayer stopped early.
+    // Closes the blob and frees the inflater, also when applyLayer stopped early; a generator
+    // that never started runs no finally, so the source is closed here too.
     chunks.return();
+    source.close();
+    release();
   }
 }
 
@@ -94,9 +102,16 @@ async function unpackChunks(
 export async function unpackLayerFile(req: UnpackFileRequest, onRead: (n: number) => void, signal?: AbortSignal): Promise<UnpackFileResult> {
   signal?.throwIfAborted();
   const count = { read: 0 };
-  const fast = openBlobChunks(req.blobPath, count);
-  if (fast !== null) return unpackChunks(fast.chunks, req.dest, count, onRead, signal);
-  const file = Readable.from(readFileChunks(req.blobPath, count), { objectMode: false });
+  const source = req.growing ? new GrowingBlobReader(req.growing) : fileSource(req.blobPath);
+  let opened: ReturnType<typeof openBlobChunks>;
+  try {
+    opened = openBlobChunks(source, count);
+  } catch (e) {
+    source.close();
+    throw e;
+  }
+  if ('chunks' in opened) return unpackChunks(source, opened, req.dest, count, onRead, signal);
+  const file = Readable.from(sourceChunks(source, opened.head, count), { objectMode: false });
   // Polled, not reported per chunk.
   const ticker = setInterval(() => onRead(count.read), PROGRESS_MS);
   let decoder: Awaited<ReturnType<typeof decompressStream>> | null = null;
@@ -111,6 +126,8 @@ export async function unpackLayerFile(req: UnpackFileRequest, onRead: (n: number
   } catch (e) {
     file.destroy();
     decoder?.stream.destroy();
+    // The chunk generator closes the source when it runs; one that never started cannot.
+    source.close();
     throw e;
   } finally {
     clearInterval(ticker);

@@ -16,6 +16,11 @@ import { unpackLayerFile, type UnpackFileRequest, type UnpackFileResult } from '
 export const UNPACK_THREADS = Math.max(1, Math.min(4, availableParallelism()));
 
 export interface UnpackRunner {
+  /**
+   * Whether a job may read a blob that is still downloading (UnpackFileRequest.growing): only
+   * on threads, where waiting for the download blocks the thread and not the event loop.
+   */
+  readonly streams: boolean;
   /** Unpacks one blob; rejects with the unpack's own error, or the signal's reason once the unpack has stopped. */
   run(req: UnpackFileRequest, opts?: RunOptions): Promise<UnpackFileResult>;
   /** Starts up to `n` threads ahead of the unpacks that will need them. */
@@ -33,6 +38,7 @@ const IDLE_MS = 5_000;
 
 /** Inline fallback with the same limit and the same progress throttle as the worker side. */
 class InlineRunner implements UnpackRunner {
+  readonly streams = false;
   private active = 0;
   private readonly waiting: Array<() => void> = [];
 
@@ -63,6 +69,7 @@ class InlineRunner implements UnpackRunner {
 }
 
 class ThreadRunner implements UnpackRunner {
+  readonly streams = true;
   private readonly pool: WorkerPool<UnpackFileRequest, UnpackFileResult>;
 
   constructor(url: URL, size: number) {

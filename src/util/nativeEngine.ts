@@ -3,14 +3,13 @@
  * scripts/setup.sh; decisions B53): mount(2) and umount2(2), so making and
  * undoing a container's rootfs costs a syscall on the thread pool instead of a
  * mount(8)/umount(8) process, malloc_trim(3), and a vfork-based spawn of conmon and
- * runc (util/spawnPiped, util/process), and ext4's top-directory flag (B87). Owns loading that addon and
+ * runc (util/spawnPiped, util/process), ext4's top-directory flag (B87), and where a buffer
+ * lies in memory, for O_DIRECT (B90). Owns loading that addon and
  * the Linux flag values; never throws for a missing addon (`nativeEngine()` is
  * then null: util/mount falls back to the tools, nothing is trimmed), never
  * decides what to mount or when to trim.
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
+import { loadNativeAddon } from './nativeAddon.js';
 
 /** Linux's MS_* mount flags and umount2 flags (include/uapi/linux/mount.h: a stable ABI). */
 export const MS = {
@@ -66,9 +65,17 @@ export interface NativeEngine {
    * Error. Absent from builds older than B87.
    */
   setTopDir?(path: string): boolean;
+  /**
+   * How many bytes into `bytes` its first `align`-aligned address lies (0: already aligned);
+   * `align` a power of two. For O_DIRECT buffers (util/directIo). Absent from builds older than B90.
+   */
+  alignmentOffset?(bytes: Uint8Array, align: number): number;
+  /**
+   * Detaches the ArrayBuffer under `bytes`, freeing its memory now rather than at a later GC;
+   * every view of it becomes empty. Absent from builds older than B90.
+   */
+  releaseBuffer?(bytes: Uint8Array): void;
 }
-
-const ADDON_REL = join('native', 'engine', 'build', 'Release', 'engine.node');
 
 let addon: NativeEngine | null | undefined;
 
@@ -78,19 +85,6 @@ let addon: NativeEngine | null | undefined;
  */
 export function nativeEngine(): NativeEngine | null {
   if (addon !== undefined) return addon;
-  addon = null;
-  if (process.env['BERTH_NO_NATIVE'] === '1') return addon;
-  const require = createRequire(import.meta.url);
-  // The repo root: two levels above src/util (tsx) or three above dist/src/util (compiled).
-  const here = import.meta.dirname;
-  for (const p of [join(here, '..', '..', ADDON_REL), join(here, '..', '..', '..', ADDON_REL)]) {
-    if (!existsSync(p)) continue;
-    try {
-      addon = require(p) as NativeEngine;
-      break;
-    } catch {
-      // a stale build for another Node ABI: try the next, else fall back to the tools
-    }
-  }
+  addon = process.env['BERTH_NO_NATIVE'] === '1' ? null : loadNativeAddon<NativeEngine>('engine');
   return addon;
 }

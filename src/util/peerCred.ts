@@ -5,10 +5,8 @@
  * scripts/setup.sh). Owns loading that addon; never throws for a missing addon
  * (callers learn it from `peerCredAvailable()` and log without a uid).
  */
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
-import { join } from 'node:path';
+import { loadNativeAddon } from './nativeAddon.js';
 
 export interface PeerCred {
   pid: number;
@@ -20,29 +18,10 @@ interface Addon {
   peerCred(fd: number): PeerCred;
 }
 
-const ADDON_REL = join('native', 'peercred', 'build', 'Release', 'peercred.node');
-
 let addon: Addon | null | undefined;
 
-/** The repo root: two levels above src/util (tsx) or three above dist/src/util (compiled). */
-function candidates(): string[] {
-  const here = import.meta.dirname;
-  return [join(here, '..', '..', ADDON_REL), join(here, '..', '..', '..', ADDON_REL)];
-}
-
 function load(): Addon | null {
-  if (addon !== undefined) return addon;
-  addon = null;
-  const require = createRequire(import.meta.url);
-  for (const p of candidates()) {
-    if (!existsSync(p)) continue;
-    try {
-      addon = require(p) as Addon;
-      break;
-    } catch {
-      // A stale build for another Node ABI: try the next, else report unavailable.
-    }
-  }
+  if (addon === undefined) addon = loadNativeAddon<Addon>('peercred');
   return addon;
 }
 

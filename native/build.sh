@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds native/peercred/build/Release/peercred.node with the node-gyp that ships inside npm,
+# Builds one addon, native/NAME/build/Release/NAME.node, with the node-gyp that ships inside npm,
 # against the installed Node's own headers when they are there (no download needed).
+# Usage: native/build.sh NAME
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "$0")/${1:?usage: native/build.sh NAME}"
 gyp="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"
 prefix="$(dirname "$(dirname "$(readlink -f "$(command -v node)")")")"
 args=(rebuild)
