@@ -161,7 +161,8 @@ note_side_paths() {
 }
 clean_side_paths() {
   local others p
-  others=$(pgrep -x 'dockerd|containerd|podman' | tr '\n' ' ')
+  # One pgrep per name: procps 4 refuses a pattern longer than a process name (15 characters).
+  others=$( { pgrep -x dockerd; pgrep -x containerd; pgrep -x podman; } | tr '\n' ' ')
   if [ -n "$others" ]; then
     log "left ${SIDE_PATHS[*]} alone: other dockerd/containerd/podman processes run (PIDs $others)"
   else
