@@ -31,7 +31,7 @@ export class LayerUnpacker {
     private readonly runner: UnpackRunner = sharedUnpackRunner(),
   ) {}
 
-  /** Starts unpack threads for `layers` coming unpacks, while their blobs download. */
+  /** Starts unpack threads for `layers` coming unpacks, ahead of them (a pull: while it fetches the manifests). */
   warm(layers: number): void {
     if (layers > 0) this.runner.warm(layers);
   }

@@ -22,6 +22,7 @@ import { MAX_CONCURRENT_DOWNLOADS, MAX_CONFIG_BYTES } from '../distribution/limi
 import { progressBar, shortId, type Progress } from './progress.js';
 import type { ImageRecord, ImageStore } from './imageStore.js';
 import type { LayerUnpacker, UnpackedLayer } from './layerUnpacker.js';
+import { UNPACK_THREADS } from './unpackPool.js';
 
 const LAYER_TYPES = new Set<string>([
   MediaType.OciLayer,
@@ -129,6 +130,10 @@ export class ImagePuller {
     const client = new RegistryClient(ref.domain, opts.auth, this.registryOptions);
     const wrote: Digest[] = [];
     const unpacked: (UnpackedLayer | null)[] = [];
+    // The unpack threads boot (~100 ms of CPU each here) while the manifests are fetched: a
+    // layer's unpack starts as soon as its download does (B90), so a thread started only at the
+    // layer stage made the first layers wait for it (B92).
+    this.unpacker.warm(UNPACK_THREADS);
     try {
       const reference = ref.digest ?? ref.tag ?? 'latest';
       const top = await client.getManifest(repo, reference, signal).catch((e: unknown) => {
@@ -193,13 +198,9 @@ export class ImagePuller {
       const existing = this.images.getById(configDesc.digest);
 
       // Layers: download (parallel) and unpack each as soon as it is in.
-      let toUnpack = 0;
       layers.forEach((l, i) => {
-        if (this.unpacker.has(chains[i] as string)) return;
-        toUnpack++;
-        progress({ status: 'Pulling fs layer', progressDetail: {}, id: shortId(l.digest) });
+        if (!this.unpacker.has(chains[i] as string)) progress({ status: 'Pulling fs layer', progressDetail: {}, id: shortId(l.digest) });
       });
-      this.unpacker.warm(toUnpack);
       // A download frees its slot as soon as its blob is in; the layer's unpack then waits for
       // an unpack thread (their own limit). The first failure stops every other download and
       // unpack, and all of them have stopped before the clean-up below runs.
