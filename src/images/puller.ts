@@ -32,7 +32,7 @@ const LAYER_TYPES = new Set<string>([
   'application/vnd.docker.image.rootfs.diff.tar',
   'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
 ]);
-/** Download bytes gathered per content-store write (one hash update and one write on libuv's pool each). */
+/** Download bytes gathered per content-store write when the store writes through the page cache (a writer that gathers, O_DIRECT, takes socket chunks as they come). */
 const WRITE_BATCH = 256 * 1024;
 const MANIFEST_TYPES = new Set<string>([MediaType.OciManifest, MediaType.DockerManifest]);
 const INDEX_TYPES = new Set<string>([MediaType.OciIndex, MediaType.DockerManifestList]);
