@@ -16,6 +16,9 @@ import { close, constants, fsync, ftruncate, open, openSync, write } from 'node:
 import { promisify } from 'node:util';
 import { nativeEngine } from './nativeEngine.js';
 
+/** BERTH_NO_DIRECT_IO=1: every blob through the page cache, as where O_DIRECT is refused (tests and benchmarks of that path). */
+const DIRECT_OFF = process.env['BERTH_NO_DIRECT_IO'] === '1';
+
 /** The alignment asked of O_DIRECT buffers, offsets and lengths: a page, which covers any logical block size Linux has. */
 export const DIRECT_ALIGN = 4096;
 
@@ -118,7 +121,7 @@ export class DirectFileWriter {
    * of the file are written (readable by another descriptor); not for the padded last one.
    */
   static async create(path: string, mode: number, onWritten?: (bytes: number) => void): Promise<DirectFileWriter | null> {
-    if (nativeEngine()?.alignmentOffset === undefined) return null;
+    if (DIRECT_OFF || nativeEngine()?.alignmentOffset === undefined) return null;
     let fd: number;
     try {
       fd = await openP(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, mode);
@@ -225,7 +228,7 @@ export class DirectFileWriter {
  * it got. Reads of a direct descriptor must use an alignedBuffer, aligned offsets and lengths.
  */
 export function openForDirectRead(path: string, tryDirect = true): { fd: number; direct: boolean } {
-  if (tryDirect && nativeEngine()?.alignmentOffset !== undefined) {
+  if (tryDirect && !DIRECT_OFF && nativeEngine()?.alignmentOffset !== undefined) {
     try {
       return { fd: openSync(path, constants.O_RDONLY | constants.O_DIRECT), direct: true };
     } catch (e) {

@@ -7,12 +7,13 @@
 // and resizing a running TTY container.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import { REPO, startDaemon, type CmdResult, type TestDaemon } from '../../fixtures/testDaemon.js';
+import { onTerminal } from '../../fixtures/terminal.js';
 
 const hasDocker = spawnSync('docker', ['--version']).status === 0;
 const skip = process.getuid?.() !== 0 ? 'needs root' : false;
@@ -24,46 +25,6 @@ async function until(cond: () => Promise<boolean>, ms = 15_000): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error('condition not met in time');
-}
-
-/**
- * Runs `cmd` on a pseudo-terminal (util-linux script), and types each of `keys` once the output
- * matches its pattern (or after its delay). Resolves with the exit code (null: killed at timeout).
- */
-function onTerminal(cmd: string, keys: { after: RegExp | number; send: string }[], timeoutMs = 20_000): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve) => {
-    const child = spawn('script', ['-qec', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let next = 0;
-    let waiting = false;
-    const step = (): void => {
-      const k = keys[next];
-      if (k === undefined || waiting) return;
-      if (typeof k.after === 'number' || k.after.test(out)) {
-        waiting = true;
-        // A moment for the client to have its terminal in raw mode and be reading.
-        setTimeout(() => {
-          child.stdin.write(k.send);
-          next++;
-          waiting = false;
-          step();
-        }, typeof k.after === 'number' ? k.after : 300);
-      }
-    };
-    const onData = (b: Buffer): void => {
-      out += b.toString();
-      step();
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    step();
-    const t = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      child.stdin.destroy();
-      resolve({ code, out });
-    });
-  });
 }
 
 describe('containers day to day (berth and docker CLIs)', { skip }, () => {

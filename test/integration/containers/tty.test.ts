@@ -3,6 +3,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { REPO, startDaemon, type TestDaemon } from '../../fixtures/testDaemon.js';
+import { onTerminal } from '../../fixtures/terminal.js';
 
 describe('interactive TTY', { skip: process.getuid?.() !== 0 ? 'needs root' : false }, () => {
   let d: TestDaemon;
@@ -17,11 +18,11 @@ describe('interactive TTY', { skip: process.getuid?.() !== 0 ? 'needs root' : fa
   it('run -it gives the container a terminal of the client size and carries input', async () => {
     const berth = join(REPO, 'bin', 'berth');
     const cmd = `stty rows 33 cols 101; ${berth} -H ${d.host} run -it --rm busybox sh -c 'tty; stty size; read x; echo got:$x'`;
-    const r = await d.run('script', ['-qec', cmd, '/dev/null'], { input: 'typed\n', timeoutMs: 30_000 });
-    assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /\/dev\/pts\/\d+/);
-    assert.match(r.stdout, /33 101/);
-    assert.match(r.stdout, /got:typed/);
+    // Typed once the container has shown its terminal size (the CLI is in raw mode by then).
+    const r = await onTerminal(cmd, [{ after: /33 101/, send: 'typed\r' }], 30_000);
+    assert.equal(r.code, 0, r.out);
+    assert.match(r.out, /\/dev\/pts\/\d+/);
+    assert.match(r.out, /got:typed/);
   });
 
   for (const client of ['berth', 'docker'] as const) {
@@ -30,12 +31,11 @@ describe('interactive TTY', { skip: process.getuid?.() !== 0 ? 'needs root' : fa
       assert.equal((await d.berth(['run', '-d', '--name', name, 'busybox', 'sleep', '300'])).code, 0);
       const bin = client === 'berth' ? `${join(REPO, 'bin', 'berth')} -H ${d.host}` : `DOCKER_HOST=${d.host} DOCKER_CONFIG=${d.root}/docker-config docker`;
       const cmd = `stty rows 27 cols 91; ${bin} exec -it ${name} sh -c 'tty; stty size; echo TERM=$TERM; read x; echo got:$x; exit 5'`;
-      const r = await d.run('script', ['-qec', cmd, '/dev/null'], { input: 'typed\n', timeoutMs: 30_000 });
-      assert.equal(r.code, 5, r.stdout + r.stderr);
-      assert.match(r.stdout, /\/dev\/pts\/\d+/);
-      assert.match(r.stdout, /27 91/);
-      assert.match(r.stdout, /TERM=xterm/);
-      assert.match(r.stdout, /got:typed/);
+      const r = await onTerminal(cmd, [{ after: /TERM=xterm/, send: 'typed\r' }], 30_000);
+      assert.equal(r.code, 5, r.out);
+      assert.match(r.out, /\/dev\/pts\/\d+/);
+      assert.match(r.out, /27 91/);
+      assert.match(r.out, /got:typed/);
       await d.berth(['rm', '-f', name]);
     });
   }

@@ -153,6 +153,20 @@ describe('image pull and registry login', { skip: process.getuid?.() !== 0 ? 'ne
     assert.equal(run.stdout, 'pulled\n', run.stderr);
   });
 
+  it('through the page cache (BERTH_NO_DIRECT_IO=1, as where O_DIRECT is refused): the same image, and it runs', async () => {
+    const pc = await startDaemon([], { BERTH_NO_DIRECT_IO: '1' });
+    try {
+      const r = await pc.run(BERTH, ['-H', pc.host, 'pull', `${reg.host}/lib/bb:v1`]);
+      assert.equal(r.code, 0, r.stderr);
+      const img = await pc.http('GET', `/images/${reg.host}/lib/bb:v1/json`);
+      assert.equal((img.json as { Id: string }).Id, v1.config);
+      const run = await pc.run(BERTH, ['-H', pc.host, 'run', '--rm', `${reg.host}/lib/bb:v1`, 'cat', '/etc/motd']);
+      assert.equal(run.stdout, 'pulled\n', run.stderr);
+    } finally {
+      await pc.cleanup();
+    }
+  });
+
   it('on a terminal, layer lines are redrawn in place with their progress', async () => {
     const layout = join(work, 'big');
     makeOciLayout(layout, 'b', { layers: [tarOf({ 'random.bin': randomBytes(6 * 1024 * 1024).toString('base64') })] });
