@@ -2,13 +2,15 @@
  * bench/pull-push-unpack: berth's layer unpack alone, timed inside one Node process (module
  * loading excluded), one layer after the other, each into a fresh directory under DEST:
  *   apply   applyLayer (src/archive/applyLayer.ts) on each plain layer tar, read from its file as
- *           berthd reads a stored plain layer (images/blobChunks: blocking reads into reused buffers)
+ *           berthd reads a stored plain layer (images/blobChunks: blocking O_DIRECT reads into
+ *           reused buffers: from the disk, even when the file is in the page cache)
+ *   apply-cached  the same, reading through the page cache, as GNU tar -x reads its input
  *   file    unpackLayerFile (src/images/unpackLayerFile.ts) on each gzip blob: what berthd's
  *           unpack worker runs per layer (gunzip + diff-ID hash + applyLayer)
  * Prints one JSON line: {mode, totalMs, cpuMs, perLayerMs: [...], windowFromUs, windowToUs} (the window
  * on CLOCK_MONOTONIC, for a `node --cpu-prof` run of this script). Writes only under DEST, which the
  * caller removes.
- * Usage: node --import tsx bench/pull-push-unpack.ts apply|file DEST FILE...
+ * Usage: node --import tsx bench/pull-push-unpack.ts apply|apply-cached|file DEST FILE...
  */
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -17,8 +19,8 @@ import { unpackLayerFile } from '../src/images/unpackLayerFile.js';
 import { fileSource, openBlobChunks } from '../src/images/blobChunks.js';
 
 const [mode, dest, ...files] = process.argv.slice(2);
-if ((mode !== 'apply' && mode !== 'file') || dest === undefined || files.length === 0) {
-  throw new Error('usage: pull-push-unpack.ts apply|file DEST FILE...');
+if ((mode !== 'apply' && mode !== 'apply-cached' && mode !== 'file') || dest === undefined || files.length === 0) {
+  throw new Error('usage: pull-push-unpack.ts apply|apply-cached|file DEST FILE...');
 }
 const perLayerMs: number[] = [];
 // CLOCK_MONOTONIC µs, the clock of V8's CPU profile samples: a window for `node --cpu-prof`.
@@ -30,8 +32,8 @@ for (const [i, f] of files.entries()) {
   const dir = join(dest, String(i));
   mkdirSync(dir, { recursive: true });
   const t = performance.now();
-  if (mode === 'apply') {
-    const plain = openBlobChunks(fileSource(f), { read: 0 });
+  if (mode === 'apply' || mode === 'apply-cached') {
+    const plain = openBlobChunks(fileSource(f, mode === 'apply'), { read: 0 });
     if (!('chunks' in plain) || plain.compression !== 'none') throw new Error(`${f} is not a plain tar`);
     await applyLayer(
       (async function* () {

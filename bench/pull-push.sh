@@ -383,11 +383,12 @@ unpack_node() { # unpack_node CASE MODE FILE…
   node --import tsx bench/pull-push-unpack.ts "$mode" "$RD/$case" "$@" >>"$out"
 }
 case_unpack_berth_apply() { unpack_node unpack_berth_apply apply "${PLAIN[@]}"; }
+case_unpack_berth_apply_cached() { unpack_node unpack_berth_apply_cached apply-cached "${PLAIN[@]}"; }
 case_unpack_berth_file() { unpack_node unpack_berth_file file "${GZ[@]}"; }
 
 PULL_CASES=(pull_berthd pull_dockerd pull_skopeo_oci pull_skopeo_dir pull_skopeo_cs)
 PUSH_CASES=(push_berthd push_berthd_plain push_dockerd push_skopeo)
-FLOOR_CASES=(floor_download floor_sha256 floor_gunzip floor_untar ref_untar_gz ref_pipeline unpack_berth_apply unpack_berth_file)
+FLOOR_CASES=(floor_download floor_sha256 floor_gunzip floor_untar ref_untar_gz ref_pipeline unpack_berth_apply unpack_berth_apply_cached unpack_berth_file)
 declare -A LABEL=(
   [pull_berthd]='docker pull → berthd'
   [pull_dockerd]='docker pull → dockerd'
@@ -404,7 +405,8 @@ declare -A LABEL=(
   [floor_untar]='GNU tar -x of the plain layers, each into a fresh dir'
   [ref_untar_gz]='GNU tar -xzf of the compressed layers (gunzip | untar, one layer after the other)'
   [ref_pipeline]='curl | tee sha256sum | gzip -dc | tee sha256sum | tar -x, one layer after the other'
-  [unpack_berth_apply]='berth applyLayer of the plain layers (in-process time)'
+  [unpack_berth_apply]='berth applyLayer of the plain layers, read with O_DIRECT as berthd reads a stored layer (in-process time)'
+  [unpack_berth_apply_cached]='berth applyLayer of the plain layers, read through the page cache as tar -x reads them (in-process time)'
   [unpack_berth_file]='berth unpackLayerFile of the compressed layers: gunzip + diff-ID hash + applyLayer (in-process time)'
 )
 for c in pull_dockerd push_dockerd; do if [ -n "${SKIP[dockerd]:-}" ]; then SKIP[$c]=${SKIP[dockerd]}; fi; done

@@ -83,8 +83,8 @@ export interface BlobSource {
 }
 
 /** A stored blob's file, read with O_DIRECT where the file system allows it (B90). */
-export function fileSource(path: string): BlobSource {
-  let { fd, direct } = openForDirectRead(path);
+export function fileSource(path: string, tryDirect = true): BlobSource {
+  let { fd, direct } = openForDirectRead(path, tryDirect);
   let pos = 0;
   return {
     read(buf: Buffer): number {
