@@ -82,7 +82,7 @@ export interface BlobSource {
   close(): void;
 }
 
-/** A stored blob's file, read with O_DIRECT where the file system allows it (B90). */
+/** A stored blob's file, read with O_DIRECT where the file system allows it (B90); `tryDirect` false: through the page cache. */
 export function fileSource(path: string, tryDirect = true): BlobSource {
   let { fd, direct } = openForDirectRead(path, tryDirect);
   let pos = 0;

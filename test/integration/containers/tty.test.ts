@@ -22,6 +22,7 @@ describe('interactive TTY', { skip: process.getuid?.() !== 0 ? 'needs root' : fa
     const r = await onTerminal(cmd, [{ after: /33 101/, send: 'typed\r' }], 30_000);
     assert.equal(r.code, 0, r.out);
     assert.match(r.out, /\/dev\/pts\/\d+/);
+    assert.match(r.out, /33 101/);
     assert.match(r.out, /got:typed/);
   });
 
