@@ -242,7 +242,7 @@ export class RegistryClient {
     method: string,
     path: string,
     scope: string,
-    extra: { headers?: Record<string, string>; body?: Readable | Buffer | string; signal?: AbortSignal; absolute?: string } = {},
+    extra: { headers?: Record<string, string>; body?: Readable | AsyncIterable<Uint8Array> | Buffer | string; signal?: AbortSignal; absolute?: string } = {},
   ): Promise<Res> {
     if (!this.endpointKnown) {
       this.endpointChoice ??= this.chooseEndpoint();
@@ -259,7 +259,8 @@ export class RegistryClient {
       const authz = await this.authorization(scope, extra.signal);
       if (authz) headers['authorization'] = authz;
       const reqOpts: ReqOpts = { method: method as Dispatcher.HttpMethod, headers, dispatcher: await this.dispatcher() };
-      if (extra.body !== undefined) reqOpts.body = extra.body;
+      // undici takes an (async) iterable body too (its Dispatcher docs); its type list omits it.
+      if (extra.body !== undefined) reqOpts.body = extra.body as NonNullable<ReqOpts['body']>;
       if (extra.signal) reqOpts.signal = extra.signal;
       try {
         return await request(url, reqOpts);
@@ -269,7 +270,9 @@ export class RegistryClient {
       }
     };
     let res = await attempt();
-    if (res.statusCode === 401 && !(extra.body && typeof extra.body === 'object' && 'pipe' in extra.body)) {
+    // A streamed body (a Readable or an iterable) is used up by the first attempt: no retry with it.
+    const replayable = extra.body === undefined || typeof extra.body === 'string' || Buffer.isBuffer(extra.body);
+    if (res.statusCode === 401 && replayable) {
       const header = res.headers['www-authenticate'];
       const text = Array.isArray(header) ? header.join(', ') : header;
       await res.body.dump();
@@ -427,7 +430,7 @@ export class RegistryClient {
    * Uploads a blob whose digest is only known at the end: POST, one streamed
    * PATCH, then PUT with the digest `finalDigest()` gives after the stream ends.
    */
-  async uploadBlob(repo: string, body: Readable, finalDigest: () => string, signal?: AbortSignal): Promise<void> {
+  async uploadBlob(repo: string, body: Readable | AsyncIterable<Uint8Array>, finalDigest: () => string, signal?: AbortSignal): Promise<void> {
     const scope = `repository:${repo}:pull,push`;
     const start = await this.send('POST', `/v2/${repo}/blobs/uploads/`, scope, signal ? { signal } : {});
     await start.body.dump();

@@ -19,6 +19,7 @@ import { RegistryClient, type RegistryOptions } from '../distribution/registryCl
 import type { AuthConfig } from '../distribution/credentials.js';
 import { MAX_CONCURRENT_DOWNLOADS, MAX_MANIFEST_BYTES } from '../distribution/limits.js';
 import { progressBar, shortId, type Progress } from './progress.js';
+import { storedBlobBody } from './uploadBody.js';
 import type { ImageRecord, ImageStore } from './imageStore.js';
 
 export interface PushOptions {
@@ -131,23 +132,16 @@ export class ImagePusher {
       }
     }
     if (!compress) {
-      let sent = 0;
       let last = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          sent += chunk.length;
-          if (Date.now() - last > 100) {
-            last = Date.now();
-            progress({ status: 'Pushing', progressDetail: { current: sent, total: desc.size }, progress: progressBar(sent, desc.size), id });
-          }
-          cb(null, chunk);
-        },
-      });
+      const onChunk = (sent: number): void => {
+        if (Date.now() - last > 100) {
+          last = Date.now();
+          progress({ status: 'Pushing', progressDetail: { current: sent, total: desc.size }, progress: progressBar(sent, desc.size), id });
+        }
+      };
       if (!(await this.content.has(desc.digest))) throw new NotFoundError(`layer blob ${desc.digest} is not in the local content store`);
-      const src = this.content.reader(desc.digest);
-      // A read error must reach the upload as an error, never go uncaught.
-      src.on('error', (e) => counter.destroy(e));
-      const body = src.pipe(counter);
+      // Read around the page cache into reused buffers (B96); a read error fails the upload.
+      const body = storedBlobBody(this.content.path(desc.digest), desc.size, onChunk);
       await client.uploadBlob(repo, body, () => desc.digest, signal);
       this.images.addBlobSource(desc.digest, client.domain, repo);
       progress({ status: 'Pushed', progressDetail: {}, id });
