@@ -43,11 +43,11 @@ if [ ! -f native/engine/build/Release/engine.node ] || [ native/engine/engine.c 
   bash native/build.sh engine
 fi
 
-# gzip decompression with ISA-L for layer unpacks (docs/decisions.md B91): optional; without it
-# (no libisal-dev) layers inflate with Node's zlib.
+# gzip with ISA-L, inflate for layer unpacks and level-1 deflate for pushes of plain layers
+# (docs/decisions.md B91, B97): optional; without it (no libisal-dev) Node's zlib does both.
 if [ -f /usr/include/isa-l/igzip_lib.h ] && { [ ! -f native/isal/build/Release/isal.node ] || [ native/isal/isal.c -nt native/isal/build/Release/isal.node ]; }; then
   echo "setup: building native/isal (node-gyp)"
-  bash native/build.sh isal || echo "setup: native/isal did not build; layers inflate with zlib" >&2
+  bash native/build.sh isal || echo "setup: native/isal did not build; zlib gzips and gunzips layers" >&2
 fi
 
 # The group whose members may use the API socket (berthd --group, default berth): root:berth 0660.

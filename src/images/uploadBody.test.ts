@@ -5,8 +5,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { DIRECT_CHUNK } from '../util/directIo.js';
-import { storedBlobBody } from './uploadBody.js';
+import { isal } from '../util/isal.js';
+import { isalGzipBody, storedBlobBody } from './uploadBody.js';
 
 let dir = '';
 before(() => {
@@ -55,4 +57,24 @@ describe('storedBlobBody', () => {
     assert.deepEqual(await body.return(undefined), { done: true, value: undefined });
     assert.deepEqual(await body.next(), { done: true, value: undefined });
   });
+});
+
+describe('isalGzipBody', { skip: isal() === null ? 'the ISA-L addon is not built' : false }, () => {
+  for (const [what, make] of [
+    ['incompressible bytes over several output buffers', () => randomBytes(3 * DIRECT_CHUNK + 123)],
+    ['text that compresses well', () => Buffer.from('layer text '.repeat(400_000))],
+    ['nothing', () => Buffer.alloc(0)],
+  ] as const) {
+    it(`makes a gzip stream that gunzips to the input: ${what}`, async () => {
+      const data = make();
+      const path = join(dir, `gz-${data.length}`);
+      writeFileSync(path, data);
+      const lib = isal();
+      assert.ok(lib);
+      const seen: Buffer[] = [];
+      const out = await collect(isalGzipBody(lib, storedBlobBody(path, data.length), (c) => seen.push(Buffer.from(c))));
+      assert.ok(Buffer.concat(seen).equals(out));
+      assert.ok(gunzipSync(out).equals(data));
+    });
+  }
 });

@@ -15,6 +15,7 @@
  */
 import { closeSync, read } from 'node:fs';
 import { DIRECT_CHUNK, giveBackBuffer, openForDirectRead, takeBuffer } from '../util/directIo.js';
+import { ISAL_ERRORS, type Isal } from '../util/isal.js';
 
 function readAt(fd: number, buf: Buffer, pos: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buf, 0, buf.length, pos, (e, n) => (e ? reject(e) : resolve(n))));
@@ -66,5 +67,56 @@ export async function* storedBlobBody(path: string, size: number, onChunk?: (sen
     giveBackBuffer(bufs[0]);
     giveBackBuffer(bufs[1]);
     if (fd >= 0) closeSync(fd);
+  }
+}
+
+/**
+ * gzip (ISA-L level 1, on libuv's pool) of `input`'s chunks, as chunks of one reused output
+ * buffer, for the same kind of consumer as storedBlobBody (done with a chunk before it asks for
+ * the next). Each input chunk is consumed whole before the next is asked for. `onOutput` sees
+ * every output chunk (the caller hashes them: the blob's digest is known only at the end).
+ */
+export async function* isalGzipBody(lib: Isal, input: AsyncIterable<Buffer>, onOutput: (chunk: Buffer) => void): AsyncGenerator<Buffer, void, undefined> {
+  const handle = lib.createDeflater();
+  const out = takeBuffer(DIRECT_CHUNK);
+  const res = new Int32Array(3);
+  const step = (chunk: Buffer, last: boolean): Promise<void> =>
+    new Promise((resolve, reject) =>
+      lib.deflate(handle, chunk, out, res, last, (code) => (code === 0 ? resolve() : reject(new Error(`gzip (ISA-L) failed: ${ISAL_ERRORS[code] ?? `code ${code}`}`)))),
+    );
+  const empty = Buffer.alloc(0);
+  let inFlight: Promise<void> | null = null;
+  const run = (chunk: Buffer, last: boolean): Promise<void> => (inFlight = step(chunk, last));
+  try {
+    for await (const chunk of input) {
+      let off = 0;
+      while (off < chunk.length) {
+        await run(chunk.subarray(off), false);
+        inFlight = null;
+        off += res[0] as number;
+        const n = res[1] as number;
+        if (n > 0) {
+          const c = out.subarray(0, n);
+          onOutput(c);
+          yield c;
+        }
+      }
+    }
+    for (;;) {
+      await run(empty, true);
+      inFlight = null;
+      const n = res[1] as number;
+      const ended = res[2] === 1;
+      if (n > 0) {
+        const c = out.subarray(0, n);
+        onOutput(c);
+        yield c;
+      }
+      if (ended) break;
+    }
+  } finally {
+    // The pool thread may still be writing into `out`: let it finish before the buffer goes back.
+    if (inFlight !== null) await (inFlight as Promise<void>).catch(() => undefined);
+    giveBackBuffer(out);
   }
 }

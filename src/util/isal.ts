@@ -1,12 +1,15 @@
 /**
- * util/isal: the optional native/isal addon, gzip decompression with Intel's ISA-L (decisions
- * B91), built by scripts/setup.sh when Debian's libisal-dev is installed. `isal()` is null
- * when it is not built (or cannot load: another Node ABI, no libisal2); callers then use zlib.
+ * util/isal: the optional native/isal addon, gzip decompression (decisions B91) and level-1
+ * compression (B97) with Intel's ISA-L, built by scripts/setup.sh when Debian's libisal-dev is
+ * installed. `isal()` is null when it is not built (or cannot load: another Node ABI, no
+ * libisal2); callers then use zlib.
  */
 import { loadNativeAddon } from './nativeAddon.js';
 
 /** Opaque: one gzip stream's decoder state. */
 export type IsalInflater = { readonly __isalInflater: unique symbol };
+/** Opaque: one gzip stream's encoder state (level 1). */
+export type IsalDeflater = { readonly __isalDeflater: unique symbol };
 
 export interface Isal {
   createInflater(): IsalInflater;
@@ -17,6 +20,13 @@ export interface Isal {
   inflate(handle: IsalInflater, input: Uint8Array, output: Uint8Array, result: Int32Array): number;
   /** Ready for the next gzip member. */
   reset(handle: IsalInflater): void;
+  createDeflater(): IsalDeflater;
+  /**
+   * Encodes from `input` into `output` on libuv's pool and calls back with 0 or ISA-L's negative
+   * code; `result` then holds [input consumed, output produced, 1 once the stream has ended
+   * (only after a call with `last`)]. One call in flight per handle; the buffers stay untouched until it calls back.
+   */
+  deflate(handle: IsalDeflater, input: Uint8Array, output: Uint8Array, result: Int32Array, last: boolean, callback: (code: number) => void): void;
 }
 
 /** ISA-L's error codes (isa-l/igzip_lib.h), named as its header names them. */

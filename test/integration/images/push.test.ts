@@ -65,6 +65,25 @@ describe('image push', { skip: process.getuid?.() !== 0 ? 'needs root' : false }
     assert.equal(run.stdout, 'round-trip\n', run.stderr);
   });
 
+  it('gzips with zlib where ISA-L is missing (BERTH_NO_ISAL=1): the pushed image pulls back and runs', async () => {
+    const z = await startDaemon([], { BERTH_NO_ISAL: '1' });
+    try {
+      const zb = (args: string[]): Promise<CmdResult> => z.run(BERTH, ['-H', z.host, ...args], { env: { DOCKER_CONFIG: config } });
+      const ref = `${reg.host}/team/zlib:1`;
+      assert.equal((await zb(['import', '-c', 'CMD ["sh"]', busyboxRootfsTar(), ref])).code, 0);
+      const r = await zb(['push', ref]);
+      assert.equal(r.code, 0, r.stderr);
+      const digest = /\n1: digest: (sha256:[0-9a-f]{64}) size: \d+\n$/.exec(r.stdout)?.[1];
+      assert.ok(digest, r.stdout);
+      const pull = await berth(['pull', `${reg.host}/team/zlib@${digest}`]);
+      assert.equal(pull.code, 0, pull.stderr);
+      const run = await berth(['run', '--rm', `${reg.host}/team/zlib@${digest}`, 'echo', 'zlib']);
+      assert.equal(run.stdout, 'zlib\n', run.stderr);
+    } finally {
+      await z.cleanup();
+    }
+  });
+
   it('a second push finds every layer already there; -q prints only the reference', async () => {
     const ref = `${reg.host}/team/app:2`;
     assert.equal((await berth(['import', '-c', 'CMD ["sh"]', busyboxRootfsTar(), ref])).code, 0);
