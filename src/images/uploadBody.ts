@@ -15,7 +15,7 @@
  */
 import { closeSync, read } from 'node:fs';
 import { DIRECT_CHUNK, giveBackBuffer, openForDirectRead, takeBuffer } from '../util/directIo.js';
-import { ISAL_ERRORS, type Isal } from '../util/isal.js';
+import type { Isal } from '../util/isal.js';
 
 function readAt(fd: number, buf: Buffer, pos: number): Promise<number> {
   return new Promise((resolve, reject) => read(fd, buf, 0, buf.length, pos, (e, n) => (e ? reject(e) : resolve(n))));
@@ -82,17 +82,16 @@ export async function* isalGzipBody(lib: Isal, input: AsyncIterable<Buffer>, onO
   const res = new Int32Array(3);
   const step = (chunk: Buffer, last: boolean): Promise<void> =>
     new Promise((resolve, reject) =>
-      lib.deflate(handle, chunk, out, res, last, (code) => (code === 0 ? resolve() : reject(new Error(`gzip (ISA-L) failed: ${ISAL_ERRORS[code] ?? `code ${code}`}`)))),
+      // ISA-L's deflate codes (invalid flush, parameter, level...) are for callers that set them wrong: no names here.
+      lib.deflate(handle, chunk, out, res, last, (code) => (code === 0 ? resolve() : reject(new Error(`gzip (ISA-L) failed with code ${code}`)))),
     );
   const empty = Buffer.alloc(0);
-  let inFlight: Promise<void> | null = null;
-  const run = (chunk: Buffer, last: boolean): Promise<void> => (inFlight = step(chunk, last));
+  // A generator is only ever stopped at a yield, and no call is in flight there: `out` is free in `finally`.
   try {
     for await (const chunk of input) {
       let off = 0;
       while (off < chunk.length) {
-        await run(chunk.subarray(off), false);
-        inFlight = null;
+        await step(chunk.subarray(off), false);
         off += res[0] as number;
         const n = res[1] as number;
         if (n > 0) {
@@ -103,8 +102,7 @@ export async function* isalGzipBody(lib: Isal, input: AsyncIterable<Buffer>, onO
       }
     }
     for (;;) {
-      await run(empty, true);
-      inFlight = null;
+      await step(empty, true);
       const n = res[1] as number;
       const ended = res[2] === 1;
       if (n > 0) {
@@ -115,8 +113,6 @@ export async function* isalGzipBody(lib: Isal, input: AsyncIterable<Buffer>, onO
       if (ended) break;
     }
   } finally {
-    // The pool thread may still be writing into `out`: let it finish before the buffer goes back.
-    if (inFlight !== null) await (inFlight as Promise<void>).catch(() => undefined);
     giveBackBuffer(out);
   }
 }
