@@ -42,6 +42,8 @@ for (const [i, f] of files.entries()) {
       dir,
       { whiteouts: 'overlay' },
     );
+    // As unpackLayerFile does: the next layer reuses these buffers instead of faulting in new ones.
+    plain.release();
   }
   else await unpackLayerFile({ blobPath: f, dest: dir }, () => undefined);
   perLayerMs.push(Math.round((performance.now() - t) * 10) / 10);

@@ -1,12 +1,15 @@
 /**
  * daemon/idleTrim: gives memory back to the kernel when berthd goes idle. glibc
- * keeps the pages that V8's compiler and GC threads free in their per-thread
- * malloc arenas (4-7 MB after start-up or a burst of requests, measured) until
- * malloc_trim(3) returns them. A timer looks at the process's CPU time once a
- * second and trims (on the thread pool, through native/engine) after a quiet
- * second that follows busier ones. Owns only that timer; does nothing without
- * the addon; never keeps the process alive (decisions B56).
+ * keeps freed pages in its malloc arena (4-7 MB after start-up or a burst of
+ * requests, measured) until malloc_trim(3) returns them; bin/berthd runs with one
+ * arena, as malloc_trim cannot shrink the other arenas' free tops (B98). A timer
+ * looks at the process's CPU time once a second and trims (on the thread pool,
+ * through native/engine) after a quiet second that follows busier ones, or that
+ * follows a bulk release (util/memoryReleased: an unpack thread ended, pooled
+ * buffers freed). Owns only that timer; does nothing without the addon; never
+ * keeps the process alive (decisions B56).
  */
+import { takeMemoryReleased } from '../util/memoryReleased.js';
 import { nativeEngine } from '../util/nativeEngine.js';
 
 /** CPU time (µs) in one interval below which the daemon counts as idle. */
@@ -18,27 +21,37 @@ export interface IdleTrim {
   stop(): void;
 }
 
-export function startIdleTrim(intervalMs = 1000): IdleTrim {
+/** What the timer uses; the defaults are the addon's malloc_trim and the process's CPU clock (tests pass their own). */
+export interface IdleTrimDeps {
+  trim?: () => Promise<boolean>;
+  cpuUsage?: () => NodeJS.CpuUsage;
+}
+
+export function startIdleTrim(intervalMs = 1000, deps: IdleTrimDeps = {}): IdleTrim {
   const engine = nativeEngine();
-  if (engine === null) return { stop: () => undefined };
-  let last = process.cpuUsage();
+  const trim = deps.trim ?? (engine !== null ? () => engine.mallocTrim() : null);
+  if (trim === null) return { stop: () => undefined };
+  const cpuUsage = deps.cpuUsage ?? (() => process.cpuUsage());
+  let last = cpuUsage();
   let busySinceTrim = 0;
   let trimming = false;
   const timer = setInterval(() => {
-    const now = process.cpuUsage();
+    const now = cpuUsage();
     const used = now.user - last.user + (now.system - last.system);
     last = now;
     busySinceTrim += used;
-    if (used >= IDLE_CPU_US || busySinceTrim < BUSY_CPU_US || trimming) return;
+    if (used >= IDLE_CPU_US || trimming) return;
+    // Read only in a quiet second, so a release during busy seconds waits for the quiet one.
+    const released = takeMemoryReleased();
+    if (busySinceTrim < BUSY_CPU_US && !released) return;
     busySinceTrim = 0;
     trimming = true;
-    engine
-      .mallocTrim()
+    trim()
       .catch(() => false)
       .finally(() => {
         trimming = false;
         // The trim's own CPU is not activity.
-        last = process.cpuUsage();
+        last = cpuUsage();
       });
   }, intervalMs);
   timer.unref();

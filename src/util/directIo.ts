@@ -14,6 +14,7 @@
  */
 import { close, constants, fsync, ftruncate, open, openSync, write } from 'node:fs';
 import { promisify } from 'node:util';
+import { memoryReleased } from './memoryReleased.js';
 import { nativeEngine } from './nativeEngine.js';
 
 /** BERTH_NO_DIRECT_IO=1: every blob through the page cache, as where O_DIRECT is refused (tests and benchmarks of that path). */
@@ -79,6 +80,7 @@ export function giveBackBuffer(b: Buffer): void {
   poolTimer = setTimeout(() => {
     poolTimer = null;
     for (const p of pools.values()) for (const x of p.splice(0)) releaseBuffer(x);
+    memoryReleased();
   }, POOL_IDLE_MS);
   poolTimer.unref();
 }

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError, SystemError } from '../errdefs/errors.js';
+import { takeMemoryReleased } from './memoryReleased.js';
 import { WorkerPool } from './workerPool.js';
 
 interface Req {
@@ -140,6 +141,19 @@ describe('WorkerPool', () => {
     const [a, b] = await Promise.all([p.run({ op: 'sleep', ms: 30 }), p.run({ op: 'sleep', ms: 30 })]);
     assert.notEqual(a?.thread, b?.thread);
     assert.equal(p.threads, 2);
+  });
+
+  it('a thread that ends says its memory was released (for the idle trim)', async () => {
+    const p = pool(1, { idleMs: 20 });
+    await p.run({ op: 'sleep', ms: 5 });
+    takeMemoryReleased();
+    let released = false;
+    for (let i = 0; i < 100 && !released; i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      released = takeMemoryReleased();
+    }
+    assert.equal(released, true);
+    await p.close();
   });
 
   it('idle threads end by themselves; close() fails waiting and running jobs', async () => {

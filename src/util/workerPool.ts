@@ -28,6 +28,7 @@ import {
   UnavailableError,
   type ErrorKind,
 } from '../errdefs/errors.js';
+import { memoryReleased } from './memoryReleased.js';
 
 type ToWorker<Req> = { t: 'job'; id: number; req: Req } | { t: 'abort'; id: number } | { t: 'quit' };
 type FromWorker<Res> =
@@ -232,7 +233,11 @@ export class WorkerPool<Req, Res> {
     this.slots.push(slot);
     worker.on('message', (m: FromWorker<Res>) => this.onMessage(slot, m));
     worker.on('error', (e) => this.onDeath(slot, `worker thread failed: ${e.message}`));
-    worker.on('exit', (code) => this.onDeath(slot, `worker thread exited with code ${code}`));
+    worker.on('exit', (code) => {
+      // The thread's isolate went back to malloc: let the idle trim return it (B98).
+      memoryReleased();
+      this.onDeath(slot, `worker thread exited with code ${code}`);
+    });
     return slot;
   }
 
