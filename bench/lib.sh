@@ -54,6 +54,10 @@ wait_sock() { # wait_sock SOCKPATH SECONDS LOGFILE
   return 1
 }
 
+# What bin/berthd's `#!/usr/bin/env -S …` line runs (its environment and node flags), for a pass
+# that adds node flags of its own: `env $(berthd_launcher) --cpu-prof … bin/berthd` (`node FILE`
+# would skip the shebang's variables and flags).
+berthd_launcher() { sed -n '1s/^#!.*env -S //p' "$ROOT/bin/berthd"; }
 vmrss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
 # pss_kb PID: proportional set size (shared pages split between the processes mapping them).
 pss_kb() { awk '/^Pss:/ {print $2}' "/proc/$1/smaps_rollup" 2>/dev/null || echo 0; }

@@ -103,6 +103,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
+# What bin/berthd's `#!/usr/bin/env -S …` line runs (as bench/lib.sh's), for the profiled pass.
+berthd_launcher() { sed -n '1s/^#!.*env -S //p' "$ROOT/bin/berthd"; }
 wait_sock() { # wait_sock SOCKPATH SECONDS LOGFILE
   local i
   for ((i = 0; i < $2 * 10; i++)); do
@@ -516,7 +518,7 @@ done
 # berthd is stopped only after that (its SIGTERM exit would kill them without a profile).
 log "profiled pass: berthd under node --cpu-prof, 2 pulls"
 stop_pid "$BERTHD_PID" 20
-node --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" \
+env $(berthd_launcher) --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" \
   -H "unix://$BSOCK" --cgroup-parent "/berth-pullpush-${W##*.}" >"$W/logs/berthd-prof.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 if wait_sock "$BSOCK" 30 "$W/logs/berthd-prof.log"; then
