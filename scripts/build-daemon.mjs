@@ -3,8 +3,8 @@
 // `./unpackWorker.js` next to its own code), each whole. No code splitting: chunks get hashed
 // names, and a daemon still running from an older build would import() or start a worker from
 // chunk names a rebuild has removed. One module instead of ~270 files: less source text, module
-// records and scope data on the heap of a daemon that stays up. Native addons (better-sqlite3,
-// node-unix-socket) stay external, as do undici and bcryptjs (import()ed on first use).
+// records and scope data on the heap of a daemon that stays up. better-sqlite3 (native) stays
+// external, as do undici and bcryptjs (import()ed on first use).
 // Whitespace and syntax are minified (−1.7 MB resident, measured) but names are kept, so a stack
 // frame still says which class and function; `node --enable-source-maps` maps its position back
 // to src/. bin/berthd uses the bundle only when it is at least as new as tsc's last build
@@ -28,7 +28,7 @@ const result = await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  external: ['better-sqlite3', 'node-unix-socket', 'undici', 'bcryptjs'],
+  external: ['better-sqlite3', 'undici', 'bcryptjs'],
   // pino, commander and find-my-way are CommonJS and require() node's modules; ESM output has no require of its own.
   banner: { js: "import { createRequire as __berthCreateRequire } from 'node:module'; const require = __berthCreateRequire(import.meta.url);" },
   sourcemap: 'linked',

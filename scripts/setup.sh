@@ -16,36 +16,46 @@ if [ "${#missing[@]}" -gt 0 ]; then
   apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-# Install from the lock file only when it changed since the last install.
-# `npm install`, not `npm ci`: node-unix-socket lists optional per-platform packages that the
-# registry reachable here does not serve (404), so they cannot be in the lock, and `npm ci`
-# refuses a lock without them. `npm install` installs exactly the locked versions and skips the
-# missing optional ones (docs/decisions.md B21).
+# Install from the lock file only when it changed since the last install: `npm ci`, exactly the
+# locked versions (docs/decisions.md B21).
 stamp=node_modules/.berth-lock-hash
 want=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  echo "setup: npm install (from package-lock.json)"
-  npm install --no-audit --no-fund --loglevel=error
+  echo "setup: npm ci (from package-lock.json)"
+  npm ci --no-audit --no-fund --loglevel=error
   sha256sum package-lock.json | cut -d' ' -f1 > "$stamp"
 fi
 
-# SO_PEERCRED for the audit log: a tiny N-API addon, built with the node-gyp inside npm against the
-# installed Node's headers (docs/decisions.md, the peer-credentials row).
-if [ ! -f native/peercred/build/Release/peercred.node ] || [ native/peercred/peercred.c -nt native/peercred/build/Release/peercred.node ]; then
+# berth's N-API addons, built with the node-gyp inside npm against the installed Node's headers.
+# An addon is rebuilt when any of its sources is newer than its build.
+addon_stale() { # addon_stale NAME
+  local out=native/$1/build/Release/$1.node
+  [ ! -f "$out" ] || [ -n "$(find "native/$1" -path "native/$1/build" -prune -o -type f -newer "$out" -print -quit)" ]
+}
+
+# SO_PEERCRED for the audit log (docs/decisions.md, the peer-credentials row).
+if addon_stale peercred; then
   echo "setup: building native/peercred (node-gyp)"
   bash native/build.sh peercred
 fi
 
-# mount(2)/umount2(2) and malloc_trim(3) for berthd: a second small addon, built the same way
-# (docs/decisions.md B53). Without it berthd runs mount(8)/umount(8) and trims nothing.
-if [ ! -f native/engine/build/Release/engine.node ] || [ native/engine/engine.c -nt native/engine/build/Release/engine.node ]; then
+# mount(2)/umount2(2), malloc_trim(3) and V8's memory-pressure call for berthd (docs/decisions.md
+# B53, B99). Without it berthd runs mount(8)/umount(8) and trims nothing.
+if addon_stale engine; then
   echo "setup: building native/engine (node-gyp)"
   bash native/build.sh engine
 fi
 
+# conmon's attach socket is SOCK_SEQPACKET, which node:net cannot open (docs/decisions.md B99):
+# required, as attaching to a container needs it.
+if addon_stale seqpacket; then
+  echo "setup: building native/seqpacket (node-gyp)"
+  bash native/build.sh seqpacket
+fi
+
 # gzip with ISA-L, inflate for layer unpacks and level-1 deflate for pushes of plain layers
 # (docs/decisions.md B91, B97): optional; without it (no libisal-dev) Node's zlib does both.
-if [ -f /usr/include/isa-l/igzip_lib.h ] && { [ ! -f native/isal/build/Release/isal.node ] || [ native/isal/isal.c -nt native/isal/build/Release/isal.node ]; }; then
+if [ -f /usr/include/isa-l/igzip_lib.h ] && addon_stale isal; then
   echo "setup: building native/isal (node-gyp)"
   bash native/build.sh isal || echo "setup: native/isal did not build; zlib gzips and gunzips layers" >&2
 fi

@@ -14,7 +14,9 @@
  * the process's cwd, shared by every other thread, never changes.
  *
  * malloc_trim(3): hands the free pages glibc keeps in its arenas (V8's compiler
- * and GC threads each fill one) back to the kernel once the daemon is idle.
+ * and GC threads each fill one) back to the kernel once the daemon is idle, and
+ * reduceHeap (heap.cc, the one C++ file): V8's LowMemoryNotification, which
+ * compacts the JavaScript heap and shrinks its young generation.
  *
  * spawnPiped/waitPid: conmon (and runc) are started with vfork(2) + execve(2):
  * no copy of the daemon's page tables, against the fork(2) of the whole ~70 MB
@@ -205,6 +207,17 @@ static napi_value js_umount(napi_env env, napi_callback_info info) {
   j->op = OP_UMOUNT;
   j->flags = (unsigned long)flags;
   return queue(env, j);
+}
+
+/* heap.cc */
+void berth_reduce_heap(void);
+
+/* reduceHeap(): memory-reducing full collections of the calling isolate's heap, now (heap.cc). */
+static napi_value js_reduce_heap(napi_env env, napi_callback_info info) {
+  (void)env;
+  (void)info;
+  berth_reduce_heap();
+  return NULL;
 }
 
 /* mallocTrim() -> Promise<boolean>: whether any memory went back to the kernel. */
@@ -517,6 +530,8 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "mount", fn);
   napi_create_function(env, "umount", NAPI_AUTO_LENGTH, js_umount, NULL, &fn);
   napi_set_named_property(env, exports, "umount", fn);
+  napi_create_function(env, "reduceHeap", NAPI_AUTO_LENGTH, js_reduce_heap, NULL, &fn);
+  napi_set_named_property(env, exports, "reduceHeap", fn);
   napi_create_function(env, "mallocTrim", NAPI_AUTO_LENGTH, js_malloc_trim, NULL, &fn);
   napi_set_named_property(env, exports, "mallocTrim", fn);
   napi_create_function(env, "spawnPiped", NAPI_AUTO_LENGTH, js_spawn_piped, NULL, &fn);

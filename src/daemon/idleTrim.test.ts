@@ -1,5 +1,6 @@
 // The idle trim's timing rules with a CPU clock the test moves: a trim after busy seconds once a
-// quiet one comes, and after a bulk release (util/memoryReleased) even when nothing was busy.
+// quiet one comes, and after a bulk release (util/memoryReleased) even when nothing was busy; the
+// heap reduction before it only after enough work or a release; start-up counted as busy.
 import { afterEach, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { memoryReleased, takeMemoryReleased } from '../util/memoryReleased.js';
@@ -30,9 +31,12 @@ describe('startIdleTrim', () => {
    * A trim timer over a fake clock: `busy(µs)` adds CPU time once; `loaded(true)` makes every
    * reading of the clock 20 ms later than the one before (each interval busy).
    */
-  const start = (): { trims: () => number; busy: (us: number) => void; loaded: (on: boolean) => void } => {
+  const start = (
+    startUpWasBusy = false,
+  ): { trims: () => number; reductions: () => number; busy: (us: number) => void; loaded: (on: boolean) => void } => {
     let cpu = 0;
     let trims = 0;
+    let reductions = 0;
     let load = false;
     running = startIdleTrim(TICK, {
       cpuUsage: () => {
@@ -43,8 +47,12 @@ describe('startIdleTrim', () => {
         trims++;
         return true;
       },
+      reduceHeap: () => {
+        reductions++;
+      },
+      startUpWasBusy,
     });
-    return { trims: () => trims, busy: (us) => (cpu += us), loaded: (on) => (load = on) };
+    return { trims: () => trims, reductions: () => reductions, busy: (us) => (cpu += us), loaded: (on) => (load = on) };
   };
 
   it('does nothing while the daemon stays quiet', async () => {
@@ -79,5 +87,29 @@ describe('startIdleTrim', () => {
     t.loaded(false);
     assert.equal(whileBusy, 0);
     await expectOneTrim(t.trims);
+  });
+
+  it('start-up counts as busy: the first quiet interval trims and reduces the heap, once', async () => {
+    takeMemoryReleased();
+    const t = start(true);
+    await expectOneTrim(t.trims);
+    assert.equal(t.reductions(), 1);
+  });
+
+  it('reduces the heap only after 200 ms of work since the last reduction, or after a bulk release', async () => {
+    takeMemoryReleased();
+    const t = start();
+    t.busy(120_000);
+    await expectOneTrim(t.trims);
+    assert.equal(t.reductions(), 0, '120 ms of work: a trim without a heap reduction');
+    t.busy(90_000);
+    await until(() => t.trims() === 2);
+    assert.equal(t.reductions(), 1, '210 ms since the last reduction: both');
+    t.busy(60_000);
+    await until(() => t.trims() === 3);
+    assert.equal(t.reductions(), 1);
+    memoryReleased();
+    await until(() => t.trims() === 4);
+    assert.equal(t.reductions(), 2, 'a bulk release: both');
   });
 });

@@ -6,6 +6,7 @@ import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import { UnavailableError } from '../errdefs/errors.js';
+import { seqpacketAvailable } from '../runtime/seqpacket.js';
 
 export async function findExecutable(name: string, extraDirs: string[] = []): Promise<string | null> {
   if (name.includes('/')) {
@@ -73,6 +74,7 @@ export async function preflight(runtimeName: string): Promise<HostTools> {
     () => false,
   );
   if (!cg) missing.push('cgroups are not mounted at /sys/fs/cgroup');
+  if (!seqpacketAvailable()) missing.push("native/seqpacket is not built (attaching to conmon's socket needs it): run scripts/setup.sh");
   if (missing.length > 0) {
     const hint = packages.length ? `\n  install with: apt-get install -y ${[...new Set(packages)].join(' ')}` : '';
     throw new UnavailableError(`berthd cannot start:\n  - ${missing.join('\n  - ')}${hint}`);

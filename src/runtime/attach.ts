@@ -2,8 +2,8 @@
  * runtime/attach: talks to a running container's conmon through the bundle's
  * `attach` socket (stdio) and `ctl` fifo (TTY resize, log reopen).
  *
- * The attach socket is SOCK_SEQPACKET (node:net cannot open it; node-unix-socket
- * can). Each packet conmon sends is one frame: byte 0 = stream (2 stdout,
+ * The attach socket is SOCK_SEQPACKET (node:net cannot open it; runtime/seqpacket
+ * does, on the native/seqpacket addon). Each packet conmon sends is one frame: byte 0 = stream (2 stdout,
  * 3 stderr; a TTY has stdout only), the rest is data. What we send is written to
  * the container's stdin as is. conmon keeps no backlog: output produced while no
  * one is attached is only in the log, so the daemon attaches between create() and
@@ -23,8 +23,8 @@ import { constants } from 'node:fs';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
-import { SeqpacketSocket } from 'node-unix-socket';
 import { ConflictError, InvalidArgumentError, NotFoundError, SystemError, messageOf } from '../errdefs/errors.js';
+import { SeqpacketConnection } from './seqpacket.js';
 
 /** conmon reads at most CONN_SOCK_BUF_SIZE - 1 bytes per packet (config.h); a longer packet would be cut. */
 export const MAX_STDIN_PACKET = 32767;
@@ -53,7 +53,7 @@ export class AttachConnection extends EventEmitter<AttachConnectionEvents> {
   private stdinClosed = false;
 
   constructor(
-    private readonly sock: SeqpacketSocket,
+    private readonly sock: SeqpacketConnection,
     private readonly withStdin: boolean,
   ) {
     super();
@@ -85,13 +85,11 @@ export class AttachConnection extends EventEmitter<AttachConnectionEvents> {
     // A zero-length packet reads as EOF on conmon's side and would close stdin.
     for (let off = 0; off < buf.length; off += MAX_STDIN_PACKET) {
       const chunk = buf.subarray(off, Math.min(off + MAX_STDIN_PACKET, buf.length));
-      await new Promise<void>((resolve, reject) => {
-        try {
-          this.sock.write(chunk, 0, chunk.length, () => resolve());
-        } catch (e) {
-          reject(new ConflictError(`cannot write to the container's stdin: ${messageOf(e)}`));
-        }
-      });
+      try {
+        await this.sock.write(chunk);
+      } catch (e) {
+        throw new ConflictError(`cannot write to the container's stdin: ${messageOf(e)}`);
+      }
     }
   }
 
@@ -99,13 +97,7 @@ export class AttachConnection extends EventEmitter<AttachConnectionEvents> {
   async closeStdin(): Promise<void> {
     if (this.stdinClosed || this.ended) return;
     this.stdinClosed = true;
-    await new Promise<void>((resolve) => {
-      try {
-        this.sock.end(() => resolve());
-      } catch {
-        resolve();
-      }
-    });
+    await this.sock.end();
   }
 
   /** Drops the connection (the container keeps running). */
@@ -150,19 +142,12 @@ export async function attach(bundleDir: string, opts: AttachOptions): Promise<At
     target = `/proc/self/fd/${dir.fd}/attach`;
   }
   try {
-    const sock = new SeqpacketSocket();
-    await new Promise<void>((resolve, reject) => {
-      const onError = (e: Error): void => reject(attachError(bundleDir, e));
-      sock.once('error', onError);
-      try {
-        sock.connect(target, () => {
-          sock.off('error', onError);
-          resolve();
-        });
-      } catch (e) {
-        reject(attachError(bundleDir, e));
-      }
-    });
+    let sock: SeqpacketConnection;
+    try {
+      sock = new SeqpacketConnection(target);
+    } catch (e) {
+      throw attachError(bundleDir, e);
+    }
     return new AttachConnection(sock, opts.stdin);
   } finally {
     await dir?.close();

@@ -2,7 +2,7 @@
  * util/nativeEngine: the small N-API addon in native/engine (built by
  * scripts/setup.sh; decisions B53): mount(2) and umount2(2), so making and
  * undoing a container's rootfs costs a syscall on the thread pool instead of a
- * mount(8)/umount(8) process, malloc_trim(3), and a vfork-based spawn of conmon and
+ * mount(8)/umount(8) process, malloc_trim(3) and V8's LowMemoryNotification, and a vfork-based spawn of conmon and
  * runc (util/spawnPiped, util/process), ext4's top-directory flag (B87), and where a buffer
  * lies in memory, for O_DIRECT (B90). Owns loading that addon and
  * the Linux flag values; never throws for a missing addon (`nativeEngine()` is
@@ -47,6 +47,12 @@ export interface NativeEngine {
   umount(target: string, flags: number): Promise<void>;
   /** malloc_trim(0) on a thread-pool thread; true when memory went back to the kernel. */
   mallocTrim(): Promise<boolean>;
+  /**
+   * V8's LowMemoryNotification on the calling thread's heap: full collections that compact
+   * it and shrink its young generation, synchronously (~30 ms for berthd's ~10 MB heap,
+   * measured). Absent from builds older than B99.
+   */
+  reduceHeap?(): void;
   /**
    * vfork + execve of `file` (absolute; argv[0] included in `argv`) in `cwd`, with exactly
    * `env`: stdin /dev/null; stderr, and as `flags` say stdout and fd 3, pipes whose read ends
