@@ -208,16 +208,19 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "connect(path, onEvent)");
     return NULL;
   }
-  memset(&addr, 0, sizeof addr);
-  addr.sun_family = AF_UNIX;
-  if (napi_get_value_string_utf8(env, argv[0], addr.sun_path, sizeof addr.sun_path, &len) != napi_ok) {
+  /* Read into more room than sun_path has, so a path one byte too long is told from one that fits. */
+  char path[sizeof addr.sun_path + 2];
+  if (napi_get_value_string_utf8(env, argv[0], path, sizeof path, &len) != napi_ok) {
     napi_throw_type_error(env, NULL, "connect: path must be a string");
     return NULL;
   }
-  if (len >= sizeof addr.sun_path - 1) {
-    napi_throw(env, errno_error(env, ENAMETOOLONG, "connect"));
+  if (len == 0 || len >= sizeof addr.sun_path) {
+    napi_throw(env, errno_error(env, len == 0 ? ENOENT : ENAMETOOLONG, "connect"));
     return NULL;
   }
+  memset(&addr, 0, sizeof addr);
+  addr.sun_family = AF_UNIX;
+  memcpy(addr.sun_path, path, len + 1);
   int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     napi_throw(env, errno_error(env, errno, "socket"));

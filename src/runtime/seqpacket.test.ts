@@ -124,6 +124,19 @@ describe('SeqpacketConnection (python3 SOCK_SEQPACKET peer)', () => {
     );
   });
 
+  it('a path of 107 bytes (all sun_path holds) connects; one byte more is ENAMETOOLONG', async () => {
+    const name = 'p'.repeat(107 - dir.length - 1);
+    const { path } = await server(name, 'echo');
+    assert.equal(Buffer.byteLength(path), 107);
+    const conn = new SeqpacketConnection(path);
+    const { packets, ended } = collect(conn);
+    await conn.end();
+    await ended;
+    conn.destroy();
+    assert.deepEqual(packets, ['\x02first', '\x03second']);
+    assert.throws(() => new SeqpacketConnection(`${path}q`), { code: 'ENAMETOOLONG' });
+  });
+
   it('connect fails at once with the errno: ENOENT for no socket, ECONNREFUSED for a dead one', () => {
     assert.throws(() => new SeqpacketConnection(join(dir, 'nothing.sock')), { code: 'ENOENT' });
     const stale = join(dir, 'stale.sock');
