@@ -3,11 +3,11 @@
  * `attach` socket (stdio) and `ctl` fifo (TTY resize, log reopen).
  *
  * The attach socket is SOCK_SEQPACKET (node:net cannot open it; runtime/seqpacket
- * does, on the native/seqpacket addon). Each packet conmon sends is one frame: byte 0 = stream (2 stdout,
- * 3 stderr; a TTY has stdout only), the rest is data. What we send is written to
- * the container's stdin as is. conmon keeps no backlog: output produced while no
- * one is attached is only in the log, so the daemon attaches between create() and
- * start(), as `docker run` does.
+ * does, on the native/seqpacket addon). Each packet conmon sends is one frame:
+ * byte 0 = stream (2 stdout, 3 stderr; a TTY has stdout only), the rest is data.
+ * What we send is written to the container's stdin as is. conmon keeps no backlog:
+ * output produced while no one is attached is only in the log, so the daemon
+ * attaches between create() and start(), as `docker run` does.
  *
  * Closing stdin (conmon src/conn_sock.c): when an attach connection reaches EOF or
  * hangs up, conmon closes the container's stdin pipe — if it was started with -i
