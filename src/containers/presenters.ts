@@ -4,7 +4,7 @@
  * Docker's field names, zero values and status strings. Pure.
  */
 import type { ContainerRecord } from './types.js';
-import type { ContainerNetworkView } from '../network/containerNetworking.js';
+import { emptyEndpointView, type ContainerNetworkView } from '../network/containerNetworking.js';
 import { mountsJson } from './mountPoints.js';
 import type { GraphDriverData } from './graphDriver.js';
 
@@ -45,26 +45,6 @@ export function statusText(c: ContainerRecord, now = Date.now()): string {
 function networkName(c: ContainerRecord): string {
   const m = c.HostConfig.NetworkMode ?? '';
   return m === '' || m === 'default' ? 'bridge' : m;
-}
-
-function endpoint(): Record<string, unknown> {
-  return {
-    IPAMConfig: null,
-    Links: null,
-    Aliases: null,
-    MacAddress: '',
-    DriverOpts: null,
-    GwPriority: 0,
-    NetworkID: '',
-    EndpointID: '',
-    Gateway: '',
-    IPAddress: '',
-    IPPrefixLen: 0,
-    IPv6Gateway: '',
-    GlobalIPv6Address: '',
-    GlobalIPv6PrefixLen: 0,
-    DNSNames: null,
-  };
 }
 
 export function inspectContainer(
@@ -199,7 +179,7 @@ export function inspectContainer(
       IPPrefixLen: 0,
       IPv6Gateway: '',
       MacAddress: '',
-      Networks: { [net]: endpoint() },
+      Networks: { [net]: emptyEndpointView() },
     },
   };
 }
@@ -217,7 +197,7 @@ export function summarizeContainer(c: ContainerRecord, imageRef: string, network
     State: c.State.Status,
     Status: statusText(c),
     HostConfig: { NetworkMode: c.HostConfig.NetworkMode || 'bridge' },
-    NetworkSettings: { Networks: network?.Networks ?? { [networkName(c)]: endpoint() } },
+    NetworkSettings: { Networks: network?.Networks ?? { [networkName(c)]: emptyEndpointView() } },
     Mounts: mountsJson(c),
   };
 }

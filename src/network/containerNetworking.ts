@@ -130,7 +130,8 @@ function hex32(): string {
   return randomBytes(32).toString('hex');
 }
 
-function emptyEndpointView(): Record<string, unknown> {
+/** An EndpointSettings with nothing set, as moby renders one (containers/presenters uses it too). */
+export function emptyEndpointView(): Record<string, unknown> {
   return {
     IPAMConfig: null,
     Links: null,
