@@ -4,8 +4,9 @@
  * node-unix-socket package (decisions B99): the same few calls, without a second runtime's
  * prebuilt library resident in every daemon.
  *
- * connect(path) -> handle: socket + connect (a unix connect does not wait on the peer;
- *   it fails at once with ECONNREFUSED/ENOENT/EAGAIN), then non-blocking, and polled for
+ * connect(path, onEvent) -> handle: a non-blocking socket and connect, which on a unix
+ *   socket completes or fails at once (ENOENT, ECONNREFUSED; EAGAIN when the listener's
+ *   backlog is full, where a blocking connect would stall the event loop), then polled for
  *   reading on the loop (uv_poll). Every packet that arrives is passed whole to
  *   onEvent(EV_DATA, buffer); the end of the stream is onEvent(EV_END), a failed read
  *   onEvent(EV_ERROR, errno). After EV_END or EV_ERROR no more reads are made.
@@ -20,7 +21,6 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -183,6 +183,18 @@ static void finalize(napi_env env, void *data, void *hint) {
   else if (s->handle_closed) free(s);
 }
 
+static sp_t *unwrap(napi_env env, napi_value v);
+
+/* The open handle that is a call's first argument, or NULL with a JS exception pending. */
+static sp_t *handle_arg(napi_env env, napi_callback_info info, napi_value *argv, size_t want) {
+  size_t argc = want;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < want) {
+    napi_throw_type_error(env, NULL, "seqpacket: missing arguments");
+    return NULL;
+  }
+  return unwrap(env, argv[0]);
+}
+
 static sp_t *unwrap(napi_env env, napi_value v) {
   sp_t *s = NULL;
   if (napi_get_value_external(env, v, (void **)&s) != napi_ok || s == NULL) {
@@ -221,15 +233,12 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
   memset(&addr, 0, sizeof addr);
   addr.sun_family = AF_UNIX;
   memcpy(addr.sun_path, path, len + 1);
-  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+  int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   if (fd < 0) {
     napi_throw(env, errno_error(env, errno, "socket"));
     return NULL;
   }
-  int rc;
-  do rc = connect(fd, (struct sockaddr *)&addr, sizeof addr);
-  while (rc < 0 && errno == EINTR);
-  if (rc < 0 || fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0) {
+  if (connect(fd, (struct sockaddr *)&addr, sizeof addr) < 0) {
     int e = errno;
     close(fd);
     napi_throw(env, errno_error(env, e, "connect"));
@@ -257,16 +266,11 @@ static napi_value js_connect(napi_env env, napi_callback_info info) {
 
 /* send(handle, bytes) -> bytes sent, or -errno */
 static napi_value js_send(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
   napi_value argv[2], v;
   void *data = NULL;
   size_t len = 0;
   bool ok = false;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 2) {
-    napi_throw_type_error(env, NULL, "send(handle, bytes)");
-    return NULL;
-  }
-  sp_t *s = unwrap(env, argv[0]);
+  sp_t *s = handle_arg(env, info, argv, 2);
   if (s == NULL) return NULL;
   if (napi_is_buffer(env, argv[1], &ok) != napi_ok || !ok || napi_get_buffer_info(env, argv[1], &data, &len) != napi_ok) {
     napi_throw_type_error(env, NULL, "send: bytes must be a Buffer");
@@ -281,10 +285,8 @@ static napi_value js_send(napi_env env, napi_callback_info info) {
 
 /* wantWrite(handle): one EV_WRITABLE when the socket can take a packet */
 static napi_value js_want_write(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  sp_t *s = unwrap(env, argv[0]);
+  sp_t *s = handle_arg(env, info, argv, 1);
   if (s == NULL) return NULL;
   s->want_write = 1;
   update_poll(s);
@@ -293,10 +295,8 @@ static napi_value js_want_write(napi_env env, napi_callback_info info) {
 
 /* shutdown(handle): no more packets from us; the peer reads EOF */
 static napi_value js_shutdown(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
   napi_value argv[1];
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1) return NULL;
-  sp_t *s = unwrap(env, argv[0]);
+  sp_t *s = handle_arg(env, info, argv, 1);
   if (s == NULL) return NULL;
   if (shutdown(s->fd, SHUT_WR) < 0 && errno != ENOTCONN) napi_throw(env, errno_error(env, errno, "shutdown"));
   return NULL;

@@ -45,7 +45,7 @@ export function startIdleTrim(intervalMs = 1000, deps: IdleTrimDeps = {}): IdleT
   const engine = deps.trim === undefined ? nativeEngine() : null;
   const trim = deps.trim ?? (engine !== null ? () => engine.mallocTrim() : null);
   if (trim === null) return { stop: () => undefined };
-  const reduceHeap = deps.reduceHeap ?? (engine?.reduceHeap !== undefined ? () => engine.reduceHeap?.() : () => undefined);
+  const reduceHeap = deps.reduceHeap ?? ((): void => engine?.reduceHeap?.());
   const cpuUsage = deps.cpuUsage ?? (() => process.cpuUsage());
   const startUp = deps.startUpWasBusy ?? true;
   let last = cpuUsage();

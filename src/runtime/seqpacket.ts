@@ -42,7 +42,7 @@ export function seqpacketAvailable(): boolean {
 }
 
 function seqpacketAddon(): SeqpacketAddon {
-  if (!seqpacketAvailable() || addon == null) {
+  if (!seqpacketAvailable() || !addon) {
     throw new SystemError('native/seqpacket is not built (conmon attach sockets need it): run scripts/setup.sh');
   }
   return addon;
@@ -82,8 +82,8 @@ export class SeqpacketConnection extends EventEmitter<SeqpacketEvents> {
   private shutdownWhenDrained: (() => void) | null = null;
 
   /**
-   * Connects now (a unix connect does not wait for the peer to accept). Throws an Error whose
-   * `code` is the errno name (ENOENT, ECONNREFUSED…).
+   * Connects now, without blocking: a unix connect completes or fails at once. Throws an Error
+   * whose `code` is the errno name (ENOENT, ECONNREFUSED; EAGAIN when the listener's backlog is full).
    */
   constructor(path: string) {
     super();
