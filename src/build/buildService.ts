@@ -21,6 +21,7 @@ import { gitContextTar } from './gitContext.js';
 import { MAX_DOCKERFILE_BYTES } from './limits.js';
 import type { BuildOptions } from './options.js';
 import type { MessageSink } from './output.js';
+import { defaultRootsFetch } from '../util/extraCaCerts.js';
 
 export interface PreparedBuild {
   run(sink: MessageSink, signal: AbortSignal): Promise<BuildResult>;
@@ -98,7 +99,7 @@ export class BuildService {
     if (!isURL(remote)) throw new InvalidArgumentError(`remoteURL (${remote}) could not be recognized as URL`);
     let res: Response;
     try {
-      res = await fetch(remote, { signal, redirect: 'follow' });
+      res = await (await defaultRootsFetch())(remote, { signal, redirect: 'follow' });
     } catch (e) {
       signal.throwIfAborted();
       throw new InvalidArgumentError(`failed to GET ${remote}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);

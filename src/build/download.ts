@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { InvalidArgumentError } from '../errdefs/errors.js';
 import { MAX_ADD_URL_BYTES } from './limits.js';
 import type { ProgressMessage } from '../images/progress.js';
+import { defaultRootsFetch } from '../util/extraCaCerts.js';
 
 export interface Downloaded {
   path: string;
@@ -54,7 +55,7 @@ export async function download(address: string, dir: string, signal: AbortSignal
   }
   let res: Response;
   try {
-    res = await fetch(url, { signal, redirect: 'follow' });
+    res = await (await defaultRootsFetch())(url, { signal, redirect: 'follow' });
   } catch (e) {
     signal.throwIfAborted();
     throw new InvalidArgumentError(`failed to GET ${address}: ${e instanceof Error ? (e.cause instanceof Error ? e.cause.message : e.message) : String(e)}`);

@@ -8,7 +8,6 @@
  * connections; never routes a request itself.
  */
 import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Duplex } from 'node:stream';
@@ -123,7 +122,8 @@ export class ApiListeners {
    * plain-HTTP error and closed.
    */
   private tlsFront(tls: ServerTls): NetServer {
-    const https = createHttpsServer(
+    // Loaded here, not at start: node:https and node:tls are ~0.8 MB resident, for TLS listeners only (B100).
+    const https = process.getBuiltinModule('node:https').createServer(
       {
         cert: tls.cert,
         key: tls.key,

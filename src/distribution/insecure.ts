@@ -6,7 +6,6 @@
  * are tried over HTTPS without certificate checks, then over plain HTTP.
  * Only decides; never opens a connection to the registry.
  */
-import { lookup } from 'node:dns/promises';
 import { isIP } from 'node:net';
 
 const DEFAULT_CIDRS = ['127.0.0.0/8', '::1/128'];
@@ -56,7 +55,9 @@ export function cidrContains(cidr: string, ip: string): boolean {
 export async function isInsecureRegistry(
   domain: string,
   list: readonly string[] = [],
-  resolve: (host: string) => Promise<string[]> = async (h) => (await lookup(h, { all: true })).map((a) => a.address),
+  resolve: (host: string) => Promise<string[]> = async (h) =>
+    // Loaded on first use: dns/promises is ~0.3 MB resident in a daemon that may never need it (B100).
+    (await process.getBuiltinModule('node:dns/promises').lookup(h, { all: true })).map((a) => a.address),
 ): Promise<boolean> {
   if (list.includes(domain)) return true;
   // moby keeps the official index secure whatever the CIDRs say.

@@ -13,6 +13,7 @@ import { isInsecureRegistry } from './insecure.js';
 import type { AuthConfig } from './credentials.js';
 import { MAX_ERROR_BYTES, MAX_MANIFEST_BYTES, MAX_TOKEN_BYTES } from './limits.js';
 import { MediaType } from '../oci/image.js';
+import { defaultRootsTls } from '../util/extraCaCerts.js';
 
 type Res = Dispatcher.ResponseData<unknown>;
 type ReqOpts = NonNullable<Parameters<typeof requestFn>[1]>;
@@ -151,7 +152,8 @@ export class RegistryClient {
   private async dispatcher(): Promise<Agent> {
     if (!this.agent) {
       const { Agent } = await loadUndici();
-      const connect = this.skipVerify ? { timeout: 30_000, rejectUnauthorized: false } : { timeout: 30_000 };
+      // Verified TLS trusts the default roots, NODE_EXTRA_CA_CERTS's included (util/extraCaCerts).
+      const connect = this.skipVerify ? { timeout: 30_000, rejectUnauthorized: false } : { timeout: 30_000, ...defaultRootsTls() };
       this.agent = new Agent({ connections: 8, pipelining: 1, connect, bodyTimeout: 120_000, headersTimeout: 60_000 });
     }
     return this.agent;

@@ -16,7 +16,6 @@
  * turn); util/tar/reader copies whatever it keeps longer.
  */
 import { closeSync, readSync } from 'node:fs';
-import { constants as zc, createGunzip } from 'node:zlib';
 import { InvalidArgumentError } from '../errdefs/errors.js';
 import { DIRECT_CHUNK, giveBackBuffer, openForDirectRead, takeBuffer } from '../util/directIo.js';
 import { isal, ISAL_ERRORS, type Isal } from '../util/isal.js';
@@ -46,7 +45,8 @@ interface ZlibInternals {
 
 /** A gunzip handle usable synchronously with our own buffers, or null on a Node without it. */
 function syncGunzip(): { handle: ZlibHandle; state: Uint32Array; error: () => Error | null } | null {
-  const z = createGunzip() as unknown as ZlibInternals;
+  // node:zlib is loaded on first use (B100): where ISA-L is built it is never needed here.
+  const z = process.getBuiltinModule('node:zlib').createGunzip() as unknown as ZlibInternals;
   const handle = z._handle;
   const state = z._writeState;
   if (!handle || typeof handle.writeSync !== 'function' || typeof handle.close !== 'function' || !(state instanceof Uint32Array) || state.length < 2) {
@@ -223,6 +223,7 @@ function* inflateChunks(
   count: { read: number },
   z: { handle: ZlibHandle; state: Uint32Array; error: () => Error | null },
 ): Generator<Buffer, void, undefined> {
+  const zc = process.getBuiltinModule('node:zlib').constants;
   let [out, spare] = outs;
   let outOff = 0;
   let inLen = firstLen;

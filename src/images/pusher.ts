@@ -8,7 +8,6 @@
 import { createHash } from 'node:crypto';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createGzip } from 'node:zlib';
 import { InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
 import type { ContentStore } from '../content/contentStore.js';
 import type { Db } from '../metadata/db.js';
@@ -209,7 +208,7 @@ export class ImagePusher {
         cb(null, chunk);
       },
     });
-    const piping = pipeline(src, counter, createGzip({ level: 1 }), tee).catch(() => undefined);
+    const piping = pipeline(src, counter, process.getBuiltinModule('node:zlib').createGzip({ level: 1 }), tee).catch(() => undefined);
     try {
       await client.uploadBlob(repo, tee, finalDigest, signal);
     } catch (e) {

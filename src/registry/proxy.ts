@@ -21,6 +21,7 @@ import { ACCEPT_ALL, bareType } from './mediaTypes.js';
 import { isSha256 } from './names.js';
 import type { Registry } from './registry.js';
 import type { ManifestRow } from './registryDb.js';
+import { defaultRootsFetch } from '../util/extraCaCerts.js';
 
 export interface RemoteCredentials {
   username: string;
@@ -84,7 +85,7 @@ class RemoteClient {
     const headers: Record<string, string> = {};
     const b = this.basic();
     if (b !== undefined) headers['Authorization'] = b;
-    const res = await fetch(u, { headers });
+    const res = await (await defaultRootsFetch())(u, { headers });
     const body = await readLimited(res, REMOTE_JSON_MAX_BYTES);
     if (!res.ok) throw new RemoteError(`remote token endpoint answered ${res.status}`, res.status === 401 ? 401 : 502);
     const j = JSON.parse(body.toString('utf8')) as { token?: string; access_token?: string; expires_in?: number };
@@ -105,7 +106,7 @@ class RemoteClient {
     for (let attempt = 0; attempt < 2; attempt++) {
       const h = { ...headers };
       if (auth !== undefined) h['Authorization'] = auth;
-      const res = await fetch(url, { method, headers: h, redirect: 'follow' });
+      const res = await (await defaultRootsFetch())(url, { method, headers: h, redirect: 'follow' });
       if (res.status !== 401 || attempt === 1) return res;
       await res.body?.cancel();
       const www = res.headers.get('www-authenticate') ?? '';
