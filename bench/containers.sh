@@ -98,7 +98,7 @@ trap 'exit 130' INT TERM
 CMD=(sh -c 'trap "exit 0" TERM; sleep 1000 & wait')
 
 start_berthd() { # start_berthd [node flags…]: berthd on its own socket and roots, with bin/berthd's own flags too → BERTHD_PID
-  env $(berthd_launcher) "$@" bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" -H "$BH" \
+  env -S "$(berthd_launcher)" "$@" bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" -H "$BH" \
     --cgroup-parent "/$TAG" >>"$W/logs/berthd.log" 2>&1 </dev/null &
   BERTHD_PID=$!
   wait_sock "$W/berthd.sock" 30 "$W/logs/berthd.log"

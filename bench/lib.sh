@@ -55,7 +55,7 @@ wait_sock() { # wait_sock SOCKPATH SECONDS LOGFILE
 }
 
 # What bin/berthd's `#!/usr/bin/env -S …` line runs (its environment and node flags), for a pass
-# that adds node flags of its own: `env $(berthd_launcher) --cpu-prof … bin/berthd` (`node FILE`
+# that adds node flags of its own: `env -S "$(berthd_launcher)" --cpu-prof … bin/berthd` (`node FILE`
 # would skip the shebang's variables and flags).
 berthd_launcher() { sed -n '1s/^#!.*env -S //p' "$ROOT/bin/berthd"; }
 vmrss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }

@@ -63,6 +63,12 @@ W=$(mktemp -d /tmp/berth-pullpush.XXXXXX)
 RAW=$W/raw
 mkdir -p "$RAW"/{times,cpu,err,unpack,prof/berthd} "$W"/logs "$W"/reg
 BERTHD_PID='' DOCKERD_PID='' CTR_PID=''
+# berthd's own default bridge, address and pool (as start-latency.sh's): without them it takes
+# berth0, or a bridge named after its data root when another berthd holds berth0, and a daemon
+# leaves its default bridge behind when it stops (as dockerd its docker0); cleanup removes it.
+BERTHD_BRIDGE="bp${W##*.}"
+BERTHD_NET=(--bridge "$BERTHD_BRIDGE" --bip "10.$((RANDOM % 50 + 150)).$((RANDOM % 250)).1/24"
+  --default-address-pool "base=10.$((RANDOM % 40 + 210)).0.0/16,size=24")
 declare -A REG_PIDS=()   # registry PID -> its dir
 BSOCK=$W/berthd.sock
 DSOCK=$W/dockerd/docker.sock
@@ -89,6 +95,11 @@ cleanup() {
   trap - EXIT INT TERM
   for p in "${!REG_PIDS[@]}"; do stop_pid "$p" 10; done
   [ -n "$BERTHD_PID" ] && stop_pid "$BERTHD_PID" 20
+  # Its bridge and iptables chains, with the tests' own clean-up (tagged with the bridge name, nothing else).
+  if [ -d "$W/berthd/data" ]; then
+    node --import tsx -e "import('./test/fixtures/networkCleanup.ts').then((m) => m.cleanNetworking({ tag: process.argv[1], dataRoot: process.argv[2], root: process.argv[3] }))" \
+      "$BERTHD_BRIDGE" "$W/berthd/data" "$W/berthd" >/dev/null 2>&1
+  fi
   [ -n "$DOCKERD_PID" ] && stop_pid "$DOCKERD_PID" 30
   # Whatever is still mounted under the work dir (dockerd's overlay homes), deepest first.
   findmnt -rn -o TARGET | grep -F "$W/" | sort -r | while read -r m; do umount -l "$m" 2>/dev/null; done
@@ -285,7 +296,7 @@ use_variant 0
 
 log "starting berthd"
 bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" -H "unix://$BSOCK" \
-  --cgroup-parent "/berth-pullpush-${W##*.}" >"$W/logs/berthd.log" 2>&1 </dev/null &
+  --cgroup-parent "/berth-pullpush-${W##*.}" "${BERTHD_NET[@]}" >"$W/logs/berthd.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 wait_sock "$BSOCK" 30 "$W/logs/berthd.log"
 bdocker() { DOCKER_HOST=unix://$BSOCK "$DOCKER" "$@"; }
@@ -518,8 +529,8 @@ done
 # berthd is stopped only after that (its SIGTERM exit would kill them without a profile).
 log "profiled pass: berthd under node --cpu-prof, 2 pulls"
 stop_pid "$BERTHD_PID" 20
-env $(berthd_launcher) --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" \
-  -H "unix://$BSOCK" --cgroup-parent "/berth-pullpush-${W##*.}" >"$W/logs/berthd-prof.log" 2>&1 </dev/null &
+env -S "$(berthd_launcher)" --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd --data-root "$W/berthd/data" --exec-root "$W/berthd/exec" \
+  -H "unix://$BSOCK" --cgroup-parent "/berth-pullpush-${W##*.}" "${BERTHD_NET[@]}" >"$W/logs/berthd-prof.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 if wait_sock "$BSOCK" 30 "$W/logs/berthd-prof.log"; then
   THREADS_IDLE=$(ls "/proc/$BERTHD_PID/task" | wc -l)

@@ -355,7 +355,7 @@ fi
 log "profiled pass: 10 runs against berthd under node --cpu-prof; quiet check: $(wait_quiet $((QUIET_WAIT / 3)))"
 mkdir -p "$RAW/prof/berthd" "$RAW/prof/cli"
 # With the node flags of bin/berthd's shebang (`node file` skips the shebang).
-env $(berthd_launcher) --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd \
+env -S "$(berthd_launcher)" --cpu-prof --cpu-prof-dir="$RAW/prof/berthd" bin/berthd \
   "${BERTHD_ARGS[@]}" >"$W/logs/berthd-prof.log" 2>&1 </dev/null &
 BERTHD_PID=$!
 if wait_sock "$W/berthd.sock" 30 "$W/logs/berthd-prof.log"; then
