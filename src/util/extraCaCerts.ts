@@ -20,7 +20,8 @@ import type { SecureContext } from 'node:tls';
 /** Set by the launchers to NODE_EXTRA_CA_CERTS's value (empty when it was unset). */
 export const DEFERRED_EXTRA_CA_ENV = 'BERTH_EXTRA_CA_CERTS';
 
-let context: SecureContext | null | undefined;
+/** One context per certificate file (in practice one: the variable does not change while we run). */
+const contexts = new Map<string, SecureContext | null>();
 
 /**
  * The extra certificate file this process did not load at start, or undefined when there is
@@ -36,24 +37,19 @@ export function deferredExtraCaFile(env: NodeJS.ProcessEnv = process.env): strin
  * once; null when there are none to add (leave the context to Node then). A file that cannot
  * be read is warned about and ignored, as Node does at start.
  */
-export function extraCaContext(): SecureContext | null {
-  if (context !== undefined) return context;
-  context = null;
-  const file = deferredExtraCaFile();
-  if (file === undefined) return context;
-  const tls = process.getBuiltinModule('node:tls');
-  let pem: string;
+export function extraCaContext(env: NodeJS.ProcessEnv = process.env): SecureContext | null {
+  const file = deferredExtraCaFile(env);
+  if (file === undefined) return null;
+  const known = contexts.get(file);
+  if (known !== undefined) return known;
+  let context: SecureContext | null = null;
   try {
-    pem = readFileSync(file, 'utf8');
-  } catch (e) {
-    process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(e as Error).message}`);
-    return context;
-  }
-  try {
-    context = tls.createSecureContext({ ca: [...tls.rootCertificates, pem] });
+    const tls = process.getBuiltinModule('node:tls');
+    context = tls.createSecureContext({ ca: [...tls.rootCertificates, readFileSync(file, 'utf8')] });
   } catch (e) {
     process.emitWarning(`Ignoring extra certs from \`${file}\`, load failed: ${(e as Error).message}`);
   }
+  contexts.set(file, context);
   return context;
 }
 
