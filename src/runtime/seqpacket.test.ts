@@ -1,7 +1,7 @@
 // SeqpacketConnection against a real SOCK_SEQPACKET peer: a small python3 server (Node cannot
 // listen on one), told what to do by its argument. Packets must arrive whole and in order both
-// ways, a full peer queue must hold writes back (not drop or split them), and the ends of the
-// stream must be seen.
+// ways, a full peer queue must hold writes back (not drop or split them), the ends of the
+// stream must be seen, and a listener with a full backlog fails the connect with EAGAIN at once.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -16,6 +16,12 @@ import socket, sys, time
 path, mode = sys.argv[1], sys.argv[2]
 s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 s.bind(path)
+if mode == "full":
+    # a backlog of 0 that is never accepted from: the second connection finds it full
+    s.listen(0)
+    print("ready", flush=True)
+    time.sleep(30)
+    sys.exit(0)
 s.listen(1)
 print("ready", flush=True)
 c, _ = s.accept()
@@ -135,6 +141,28 @@ describe('SeqpacketConnection (python3 SOCK_SEQPACKET peer)', () => {
     conn.destroy();
     assert.deepEqual(packets, ['\x02first', '\x03second']);
     assert.throws(() => new SeqpacketConnection(`${path}q`), { code: 'ENAMETOOLONG' });
+  });
+
+  it('a listener whose backlog is full fails the connect at once with EAGAIN (the event loop is never blocked)', async () => {
+    const { path, proc } = await server('full.sock', 'full');
+    const conns: SeqpacketConnection[] = [];
+    const started = performance.now();
+    let failure: unknown;
+    try {
+      for (let i = 0; i < 16 && failure === undefined; i++) {
+        try {
+          conns.push(new SeqpacketConnection(path));
+        } catch (e) {
+          failure = e;
+        }
+      }
+    } finally {
+      for (const c of conns) c.destroy();
+      proc.kill('SIGKILL');
+    }
+    assert.equal((failure as NodeJS.ErrnoException | undefined)?.code, 'EAGAIN', String(failure));
+    assert.ok(conns.length >= 1, 'the first connection fits in the backlog');
+    assert.ok(performance.now() - started < 1000, 'connects returned at once');
   });
 
   it('connect fails at once with the errno: ENOENT for no socket, ECONNREFUSED for a dead one', () => {
