@@ -62,6 +62,11 @@ DOCKER=${DOCKER_CLI:-/usr/local/bin/docker}
 W=$(mktemp -d /tmp/berth-pullpush.XXXXXX)
 RAW=$W/raw
 mkdir -p "$RAW"/{times,cpu,err,unpack,prof/berthd} "$W"/logs "$W"/reg
+LOG_TAG=pull-push
+# log, stop_pid, wait_sock, wait_quiet, berthd_launcher, mono_us (its timeit is replaced below: this
+# one also counts the daemons' CPU).
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 BERTHD_PID='' DOCKERD_PID='' CTR_PID=''
 # berthd's own default bridge, address and pool (as start-latency.sh's): without them it takes
 # berth0, or a bridge named after its data root when another berthd holds berth0, and a daemon
@@ -77,17 +82,6 @@ DSOCK=$W/dockerd/docker.sock
 SIDE_PATHS=(/etc/docker/key.json /run/docker /run/containerd /var/lib/containers)
 declare -A SIDE_EXISTED=()
 for p in "${SIDE_PATHS[@]}"; do [ -e "$p" ] && SIDE_EXISTED[$p]=1; done
-
-log() { printf '[pull-push %s] %s\n' "$(date +%T)" "$*" >&2; }
-
-stop_pid() { # stop_pid PID SECONDS: SIGTERM, wait, then SIGKILL
-  local pid=$1 t=${2:-20} i
-  [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < t * 10; i++)); do kill -0 "$pid" 2>/dev/null || return 0; sleep 0.1; done
-  log "PID $pid did not stop on SIGTERM; SIGKILL"
-  kill -KILL "$pid" 2>/dev/null || true
-}
 
 cleanup() {
   local rc=$? p
@@ -114,18 +108,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# What bin/berthd's `#!/usr/bin/env -S …` line runs (as bench/lib.sh's), for the profiled pass.
-berthd_launcher() { sed -n '1s/^#!.*env -S //p' "$ROOT/bin/berthd"; }
-wait_sock() { # wait_sock SOCKPATH SECONDS LOGFILE
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    curl -fsS --unix-socket "$1" http://x/_ping >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "daemon on $1 did not answer /_ping in $2 s; last log lines:" >&2
-  tail -5 "$3" >&2
-  return 1
-}
 
 # ---------------------------------------------------------------- registries
 declare -A USED_PORTS=()
@@ -205,23 +187,6 @@ timeit() {
     echo $(( (c1 - c0 + d1 - d0) * TICK_MS )) >>"$RAW/cpu/$case"
   else echo "exit $rc" >>"$RAW/err/$case"; echo 1 >>"$RAW/fails.$case"; fi
   return 0
-}
-
-cpu_busy_pct() { # share of all CPUs busy (anyone's work) over $1 seconds
-  local a b
-  a=($(head -1 /proc/stat)); sleep "$1"; b=($(head -1 /proc/stat))
-  local idle=$(( (b[4] + b[5]) - (a[4] + a[5]) )) total=0 i
-  for i in 1 2 3 4 5 6 7 8; do total=$(( total + b[i] - a[i] )); done
-  echo $(( total > 0 ? 100 * (total - idle) / total : 0 ))
-}
-wait_quiet() { # wait until the CPUs were ≤ 15 % busy over 3 s, at most $1 s; prints what happened
-  local waited=0 busy
-  [ "$1" -gt 0 ] || { echo "did not wait"; return 0; }
-  while :; do
-    busy=$(cpu_busy_pct 3); waited=$((waited + 3))
-    if [ "$busy" -le 15 ]; then echo "started after ${waited} s, CPUs ${busy} % busy"; return 0; fi
-    if [ "$waited" -ge "$1" ]; then echo "machine still ${busy} % busy after ${waited} s (other sessions' work); started anyway"; return 0; fi
-  done
 }
 
 # ---------------------------------------------------------------- set-up
@@ -536,7 +501,6 @@ if wait_sock "$BSOCK" 30 "$W/logs/berthd-prof.log"; then
   THREADS_IDLE=$(ls "/proc/$BERTHD_PID/task" | wc -l)
   # Three new variants: one warm-up, two profiled.
   next_variant; case_pull_berthd >/dev/null 2>&1 || true
-  mono_us() { node -e 'process.stdout.write(String(process.hrtime.bigint() / 1000n) + "\n")'; }
   mono_us >"$RAW/prof/berthd/window"
   for _ in 1 2; do next_variant; sync; case_pull_berthd >/dev/null 2>&1 || true; done
   mono_us >>"$RAW/prof/berthd/window"
