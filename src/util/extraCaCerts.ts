@@ -59,6 +59,8 @@ export function defaultRootsTls(): { secureContext?: SecureContext } {
   return c === null ? {} : { secureContext: c };
 }
 
+let fetcher: Promise<typeof fetch> | null = null;
+
 /**
  * fetch() for URLs whose servers are verified against the default roots: the global fetch,
  * or, with deferred extra certificates, undici's fetch over an agent that trusts them.
@@ -76,5 +78,3 @@ export async function defaultRootsFetch(): Promise<typeof fetch> {
   })();
   return fetcher;
 }
-
-let fetcher: Promise<typeof fetch> | null = null;

@@ -1,6 +1,6 @@
 /**
  * test/integration/access/certs: a throwaway PKI made with openssl for the
- * TCP+TLS tests — a CA, a server certificate for 127.0.0.1, a client
+ * TCP+TLS tests — a CA, a server certificate for 127.0.0.1 (or the given addresses), a client
  * certificate, one signed by another CA, and one that expired in 2020 (made
  * with `openssl ca -startdate/-enddate`: OpenSSL 3.0's x509 cannot back-date).
  * Also lays the client files out as DOCKER_CERT_PATH expects ({ca,cert,key}.pem).
@@ -49,11 +49,13 @@ function signed(dir: string, ca: { cert: string; key: string }, name: string, su
   return { cert, key };
 }
 
-export function makePki(): Pki {
+/** `serverIps`: the addresses the server certificate is valid for (its IP subjectAltNames). */
+export function makePki(serverIps: readonly string[] = ['127.0.0.1']): Pki {
   const dir = mkdtempSync(join(tmpdir(), 'berth-pki-'));
   try {
     const ca = makeCa(dir, 'ca');
-    const server = signed(dir, ca, 'server', '/CN=berthd', 'subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth\n');
+    const sans = [...serverIps.map((ip) => `IP:${ip}`), 'DNS:localhost'].join(',');
+    const server = signed(dir, ca, 'server', '/CN=berthd', `subjectAltName=${sans}\nextendedKeyUsage=serverAuth\n`);
     const client = signed(dir, ca, 'client', '/O=berth-tests/CN=berth-client', 'extendedKeyUsage=clientAuth\n');
     const other = makeCa(dir, 'other-ca');
     const wrong = signed(dir, other, 'wrongca', '/CN=intruder', 'extendedKeyUsage=clientAuth\n');

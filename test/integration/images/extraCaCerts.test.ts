@@ -8,53 +8,17 @@
 // the host.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { randomBytes, randomInt } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RegistryServer } from '../../../src/registry/server.js';
-import { REPO, startDaemon, type TestDaemon } from '../../fixtures/testDaemon.js';
+import { startDaemon, type TestDaemon } from '../../fixtures/testDaemon.js';
+import { makePki, type Pki } from '../access/certs.js';
+import { startRegistryProcess, type RegistryProcess } from '../registry/fixtures.js';
 
 const isRoot = process.getuid?.() === 0;
-const BERTH = join(REPO, 'bin', 'berth');
-
-function openssl(args: string[], cwd: string): void {
-  execFileSync('openssl', args, { cwd, stdio: 'ignore' });
-}
-
-/** `berth registry serve` started through bin/berth's #! line, as a user runs it; resolves with its host once it listens. */
-function serveProxy(root: string, remote: string, env: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; host: string; stderr: () => string }> {
-  const child = spawn(BERTH, ['registry', 'serve', '--addr', '127.0.0.1:0', '--root', root, '--proxy-remote', remote], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env,
-  });
-  let out = '';
-  let err = '';
-  child.stderr?.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`registry did not start: ${err}`)), 20_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`registry exited (${code}): ${err}`));
-    });
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /listening on http:\/\/([^ ]+) /.exec(out);
-      if (m !== null) {
-        clearTimeout(timer);
-        resolve({ child, host: m[1] as string, stderr: () => err });
-      }
-    });
-  });
-}
-
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const done = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await done;
-}
 
 describe('NODE_EXTRA_CA_CERTS (read where it is used, not at start)', { skip: !isRoot && 'needs root' }, () => {
   const link = `bxca${randomBytes(3).toString('hex')}`;
@@ -63,9 +27,10 @@ describe('NODE_EXTRA_CA_CERTS (read where it is used, not at start)', { skip: !i
   let linkMade = false;
   let registry: RegistryServer | undefined;
   let host = '';
+  let pki: Pki | undefined;
   let ca = '';
   let d: TestDaemon;
-  const proxies: ChildProcess[] = [];
+  const proxies: RegistryProcess[] = [];
 
   before(async () => {
     work = mkdtempSync(join(tmpdir(), 'berth-extraca-'));
@@ -73,26 +38,24 @@ describe('NODE_EXTRA_CA_CERTS (read where it is used, not at start)', { skip: !i
     linkMade = true;
     execFileSync('ip', ['addr', 'add', `${ip}/32`, 'dev', link]);
     execFileSync('ip', ['link', 'set', link, 'up']);
-    openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=berth test CA', '-keyout', 'ca-key.pem', '-out', 'ca.pem'], work);
-    openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${ip}`, '-keyout', 'key.pem', '-out', 'server.csr'], work);
-    writeFileSync(join(work, 'server.ext'), `subjectAltName=IP:${ip}\nextendedKeyUsage=serverAuth\n`);
-    openssl(['x509', '-req', '-in', 'server.csr', '-CA', 'ca.pem', '-CAkey', 'ca-key.pem', '-CAcreateserial', '-days', '1', '-extfile', 'server.ext', '-out', 'cert.pem'], work);
-    ca = join(work, 'ca.pem');
+    pki = makePki([ip]);
+    ca = pki.ca;
     registry = await RegistryServer.open({
       root: join(work, 'reg'),
       log: () => undefined,
-      tls: { cert: readFileSync(join(work, 'cert.pem')), key: readFileSync(join(work, 'key.pem')) },
+      tls: { cert: readFileSync(pki.serverCert), key: readFileSync(pki.serverKey) },
     });
     host = `${ip}:${(await registry.listen(ip, 0)).port}`;
     d = await startDaemon([], { NODE_EXTRA_CA_CERTS: ca });
     await d.importBusybox('busybox:latest');
   });
   after(async () => {
-    for (const p of proxies) await stopProcess(p);
+    for (const p of proxies) await p.stop();
     await d?.cleanup();
     await registry?.close().catch(() => undefined);
     if (linkMade) execFileSync('ip', ['link', 'del', link]);
     if (work) rmSync(work, { recursive: true, force: true });
+    pki?.cleanup();
   });
 
   it('berthd was started without it, and its registry client trusts the CA it names: push and pull over verified TLS', async () => {
@@ -114,13 +77,16 @@ describe('NODE_EXTRA_CA_CERTS (read where it is used, not at start)', { skip: !i
     const ref = `extraca/bb:1`;
     const base = { ...process.env };
     delete base['NODE_EXTRA_CA_CERTS'];
-    const trusting = await serveProxy(join(work, 'proxy-ok'), `https://${host}`, { ...base, NODE_EXTRA_CA_CERTS: ca });
-    proxies.push(trusting.child);
+    const serve = async (root: string, env: NodeJS.ProcessEnv): Promise<RegistryProcess> => {
+      const p = await startRegistryProcess(['--root', join(work, root), '--proxy-remote', `https://${host}`], { env, viaLauncher: true });
+      proxies.push(p);
+      return p;
+    };
+    const trusting = await serve('proxy-ok', { ...base, NODE_EXTRA_CA_CERTS: ca });
     const ok = await d.berth(['pull', `${trusting.host}/${ref}`], { timeoutMs: 120_000 });
     assert.equal(ok.code, 0, `${ok.stderr}\n${trusting.stderr()}`);
 
-    const plain = await serveProxy(join(work, 'proxy-no'), `https://${host}`, base);
-    proxies.push(plain.child);
+    const plain = await serve('proxy-no', base);
     const refused = await d.berth(['pull', `${plain.host}/${ref}`], { timeoutMs: 120_000 });
     assert.notEqual(refused.code, 0, refused.stdout);
     assert.equal((await d.http('GET', `/images/${plain.host}/${ref}/json`)).status, 404);

@@ -165,10 +165,15 @@ export interface RegistryProcess {
   stop(): Promise<number | null>;
 }
 
-/** `berth registry serve --addr 127.0.0.1:0 …` as its own process (needs `npx tsc` output in dist/). */
-export async function startRegistryProcess(args: string[]): Promise<RegistryProcess> {
-  const child = spawn(process.execPath, [BERTH, 'registry', 'serve', '--addr', '127.0.0.1:0', ...args], {
+/**
+ * `berth registry serve --addr 127.0.0.1:0 …` as its own process (needs `npx tsc` output in dist/).
+ * `viaLauncher`: started through bin/berth's #! line, as a user runs it, instead of `node bin/berth`.
+ */
+export async function startRegistryProcess(args: string[], opts: { env?: NodeJS.ProcessEnv; viaLauncher?: boolean } = {}): Promise<RegistryProcess> {
+  const argv = [BERTH, 'registry', 'serve', '--addr', '127.0.0.1:0', ...args];
+  const child = spawn(opts.viaLauncher === true ? BERTH : process.execPath, opts.viaLauncher === true ? argv.slice(1) : argv, {
     stdio: ['ignore', 'pipe', 'pipe'],
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
   });
   let out = '';
   let err = '';
