@@ -45,6 +45,22 @@ export { runMain };
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const external = Object.keys(pkg.dependencies ?? {}).filter((d) => d !== 'commander');
 
+// commander require()s node:child_process when it loads, only to spawn executable subcommands,
+// which berth never has: in the bundle it gets a stand-in that loads the module on first use.
+// Loading it (with dgram and the child-process internals it pulls in) cost every command ~1 ms.
+const lazyChildProcessForCommander = {
+  name: 'lazy-child-process-for-commander',
+  setup(b) {
+    b.onResolve({ filter: /^node:child_process$/ }, (args) =>
+      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'berth-lazy' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'berth-lazy' }, () => ({
+      contents: 'let cp;\nmodule.exports = { spawn: (...a) => (cp ??= require("node:child_process")).spawn(...a) };\n',
+      loader: 'js',
+    }));
+  },
+};
+
 // Also removes the code cache bin/berth keeps next to an older bundle.
 rmSync(outdir, { recursive: true, force: true });
 const started = Date.now();
@@ -68,5 +84,6 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   logLevel: 'warning',
+  plugins: [lazyChildProcessForCommander],
 });
 console.log(`build-cli: ${(statSync(outfile).size / 1024).toFixed(0)} KiB in ${relative(root, outfile)} (${Date.now() - started} ms)`);

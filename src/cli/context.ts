@@ -40,23 +40,32 @@ export class CliContext {
   readonly bin = BIN_NAME;
   readonly host: DaemonHost;
   readonly tls: ClientTls | null;
-  readonly stdin: InStream;
   readonly stdout: OutStream;
   readonly stderr: OutStream;
   readonly env: NodeJS.ProcessEnv;
   readonly debug: boolean;
   private readonly apiVersion: string | undefined;
   private engine: EngineClient | undefined;
+  private stdinStream: InStream | undefined;
 
   constructor(opts: CliContextOptions) {
     this.host = opts.host;
     this.tls = opts.tls ?? null;
-    this.stdin = opts.stdin ?? process.stdin;
+    this.stdinStream = opts.stdin;
     this.stdout = opts.stdout ?? process.stdout;
     this.stderr = opts.stderr ?? process.stderr;
     this.env = opts.env ?? process.env;
     this.debug = opts.debug ?? false;
     this.apiVersion = opts.apiVersion;
+  }
+
+  /**
+   * Standard input, made on first use: node builds process.stdin when it is first read
+   * (a file or pipe loads the fs stream classes, ~2 ms), which most commands never need.
+   */
+  get stdin(): InStream {
+    this.stdinStream ??= process.stdin;
+    return this.stdinStream;
   }
 
   /** The daemon client, created on first use. */

@@ -68,6 +68,21 @@ describe('run argument parsing', () => {
     assert.deepEqual(parseCommand(runSpec, ['--help'], inv, 'berth'), { kind: 'help' });
   });
 
+  it('gives every flag argv does not name the value it has when named only after the image', () => {
+    // After the image every token is the container's, but naming a flag there still has the
+    // parser register it with commander: both ways must read back the same defaults.
+    const bare = parseRun(['busybox']);
+    const named = parseRun(['busybox', ...runSpec.flags.flatMap((f) => [`--${f.name}`, ...(f.short ? [`-${f.short}`] : [])])]);
+    assert.ok(runSpec.flags.length > 50);
+    for (const f of runSpec.flags) {
+      const read = (p: typeof bare) => (f.type === 'bool' ? p.bool(f.name) : f.type === 'list' ? p.list(f.name) : f.type === 'int' ? p.int(f.name) : p.string(f.name));
+      assert.deepEqual(read(bare), read(named), f.name);
+      assert.equal(bare.changed(f.name), false, f.name);
+    }
+    assert.equal(bare.bool('sig-proxy'), true);
+    assert.equal(parseRun(['--no-sig-proxy', 'busybox']).bool('sig-proxy'), false);
+  });
+
   it('stops at `--` and passes it through after the image', () => {
     assert.deepEqual(parseRun(['--', 'img', 'x']).args, ['img', 'x']);
     assert.deepEqual(parseRun(['img', '--', 'x']).args, ['img', '--', 'x']);

@@ -163,6 +163,30 @@ function translateCommanderError(e: CommanderError, argv: string[]): string {
   return e.message.replace(/^error: /, '');
 }
 
+/**
+ * The long names and shorthand letters that tokens of (preprocessed) argv could name,
+ * values and positional arguments included: an over-count is harmless. parseCommand gives
+ * commander only these flags: `run` and `create` have ~100, and registering each (plus the
+ * hidden `--no-x` of every bool, each checked against all the others) cost every `berth run`
+ * ~3 ms; a flag argv never names parses to its default either way.
+ */
+function referencedFlags(pre: string[]): { long: Set<string>; short: Set<string> } {
+  const long = new Set<string>();
+  const short = new Set<string>();
+  for (const tok of pre) {
+    if (tok.startsWith('--')) {
+      const eq = tok.indexOf('=');
+      const name = eq >= 0 ? tok.slice(2, eq) : tok.slice(2);
+      long.add(name);
+      // `--no-x` is the negation of bool x (preprocessArgv writes it for `--x=false`).
+      if (name.startsWith('no-')) long.add(name.slice(3));
+    } else if (tok.startsWith('-')) {
+      for (const ch of tok.slice(1)) short.add(ch);
+    }
+  }
+  return { long, short };
+}
+
 /** `warning`: docker's deprecation notice for `-h` (use --help), printed on stderr. */
 export type ParseOutcome = { kind: 'ok'; parsed: ParsedArgs } | { kind: 'help'; warning?: string };
 
@@ -194,7 +218,15 @@ export function parseCommand(spec: CommandSpec, argv: string[], inv: Invocation,
     negate: boolean;
   }
   const bindings: Binding[] = [];
+  const values = new Map<string, FlagValue>();
+  const seen = referencedFlags(pre);
   for (const f of spec.flags) {
+    if (!seen.long.has(f.name) && !(f.short !== undefined && seen.short.has(f.short))) {
+      // Not named in argv: it keeps its default (a flag spelled `no-x` defaults to false).
+      if (f.type === 'bool') values.set(f.name, !f.name.startsWith('no-') && f.default === true);
+      else if (f.default !== undefined && typeof f.default !== 'boolean') values.set(f.name, f.default);
+      continue;
+    }
     const flags = `${flagLabel(f)}${f.type === 'bool' ? '' : ' <value>'}`;
     const opt = new Option(flags);
     if (f.type === 'list') {
@@ -227,7 +259,6 @@ export function parseCommand(spec: CommandSpec, argv: string[], inv: Invocation,
     return usedShort ? { kind: 'help', warning: 'Flag shorthand -h has been deprecated, use --help' } : { kind: 'help' };
   }
 
-  const values = new Map<string, FlagValue>();
   const changed = new Set<string>();
   for (const b of bindings) {
     const source = cmd.getOptionValueSource(b.attr);

@@ -41,7 +41,13 @@ class TestServer {
       const body = Buffer.concat(chunks).toString('utf8');
       this.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
       if (req.url === '/_ping') {
-        const h: Record<string, string> = { 'Content-Type': 'text/plain; charset=utf-8', Ostype: 'linux', Swarm: 'inactive' };
+        // As dockerd (and berthd) answer: a length, so the connection can stay open.
+        const h: Record<string, string> = {
+          'Content-Type': 'text/plain; charset=utf-8',
+          'Content-Length': req.method === 'HEAD' ? '0' : '2',
+          Ostype: 'linux',
+          Swarm: 'inactive',
+        };
         if (this.apiVersion !== undefined) h['Api-Version'] = this.apiVersion;
         res.writeHead(200, h);
         res.end(req.method === 'HEAD' ? undefined : 'OK');
@@ -51,7 +57,13 @@ class TestServer {
     });
   });
 
+  /** Connections the server has accepted. */
+  connections = 0;
+
   constructor() {
+    this.server.on('connection', () => {
+      this.connections++;
+    });
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Socket) => {
       this.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: '' });
       this.upgrade?.(req, socket);
@@ -129,6 +141,18 @@ describe('EngineClient', () => {
       assert.equal(srv.seen[0]?.url, '/_ping');
       assert.equal(srv.seen[1]?.url, '/v1.51/containers/abc/start');
       assert.equal(c.apiVersion, '1.51');
+    } finally {
+      c.close();
+    }
+  });
+
+  it('sends the request it negotiated for on the ping\'s connection', async () => {
+    const c = srv.client();
+    try {
+      const before = srv.connections;
+      await c.containerStart('abc');
+      await c.containerStart('abc');
+      assert.equal(srv.connections - before, 1);
     } finally {
       c.close();
     }

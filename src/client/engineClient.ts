@@ -1,18 +1,20 @@
 /**
  * client/engineClient: a typed Docker Engine API client over the daemon's unix
- * socket or TCP (+TLS) (node:http, already loaded; node:https only for TLS: keeps CLI
- * start-up short). `openRequest()` is the one place a connection is dialled.
+ * socket or TCP (+TLS). Without TLS its own requests go through client/miniHttp (B102);
+ * node:http is loaded only for the TLS transport and for `openRequest()`, the one other
+ * place a connection is dialled (requests that stream a body out, and the CLI's helpers).
  * It makes the calls exactly as docker's Go client v28 does: same paths, query
  * parameters (sorted, like Go's url.Values), bodies and headers, with API
  * version negotiation through `HEAD /_ping`. It never prints and never exits:
  * failures are thrown as ApiError / DaemonUnreachableError / UpgradeError.
  */
-import http from 'node:http';
+import type * as Http from 'node:http';
 import type * as Https from 'node:https';
 import { createRequire } from 'node:module';
-import type { Socket } from 'node:net';
+import { createConnection, type Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import { ApiError, DaemonUnreachableError, UpgradeError } from './errors.js';
+import { MiniHttpClient, type HttpResponse, type MiniRequest } from './miniHttp.js';
 import { resolveHost, type DaemonHost } from './host.js';
 import type { ClientTls } from './tlsConfig.js';
 import type {
@@ -45,6 +47,14 @@ let httpsModule: typeof Https | undefined;
 function https(): typeof Https {
   return (httpsModule ??= createRequire(import.meta.url)('node:https') as typeof Https);
 }
+
+/** node:http, loaded on first use: a command that only talks through miniHttp never compiles it. */
+let httpModule: typeof Http | undefined;
+function http(): typeof Http {
+  return (httpModule ??= createRequire(import.meta.url)('node:http') as typeof Http);
+}
+
+export type { HttpResponse } from './miniHttp.js';
 
 /** Newest API version this client speaks (Docker 28.3–28.5). */
 export const MAX_API_VERSION = '1.51';
@@ -95,6 +105,20 @@ export interface WaitHandle {
   ready: Promise<void>;
   result: Promise<WaitResponse>;
   cancel(): void;
+}
+
+/**
+ * Reads a response without a body to its end, and one tick further: node's agent puts a
+ * keep-alive socket back in its pool on the tick after 'end', so the request that follows
+ * (the one the ping negotiated for) reuses the connection instead of dialling another.
+ */
+function ended(res: HttpResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => process.nextTick(resolve);
+    res.once('end', done);
+    res.once('close', done);
+    res.resume();
+  });
 }
 
 /** Numeric compare of dotted versions: <0, 0, >0. */
@@ -167,7 +191,7 @@ function normalizeCapabilities(caps: string[] | null): string[] | null {
   return [...set].sort();
 }
 
-function readBody(res: http.IncomingMessage, limit: number): Promise<{ body: Buffer; truncated: boolean }> {
+function readBody(res: HttpResponse, limit: number): Promise<{ body: Buffer; truncated: boolean }> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let len = 0;
@@ -191,9 +215,9 @@ function readBody(res: http.IncomingMessage, limit: number): Promise<{ body: Buf
 }
 
 /** Turns a non-2xx response into docker's error (client/request.go checkResponseErr). */
-async function responseError(res: http.IncomingMessage, url: string): Promise<Error> {
+async function responseError(res: HttpResponse, url: string): Promise<Error> {
   const status = res.statusCode ?? 0;
-  const statusMsg = `${status} ${res.statusMessage ?? http.STATUS_CODES[status] ?? ''}`.trim();
+  const statusMsg = `${status} ${res.statusMessage || (http().STATUS_CODES[status] ?? '')}`.trim();
   const { body, truncated } = await readBody(res, MAX_ERROR_BODY);
   if (truncated) {
     return new ApiError(
@@ -207,7 +231,7 @@ async function responseError(res: http.IncomingMessage, url: string): Promise<Er
       `request returned ${statusMsg} for API route and version ${url}, check if the server supports the requested API version`,
     );
   }
-  const ctype = (res.headers['content-type'] ?? '').split(';')[0]?.trim();
+  const ctype = String(res.headers['content-type'] ?? '').split(';')[0]?.trim();
   if (ctype === 'application/json') {
     let parsed: unknown;
     try {
@@ -220,7 +244,7 @@ async function responseError(res: http.IncomingMessage, url: string): Promise<Er
         ? ((parsed as { message: string }).message as string)
         : '';
     if (message === '') {
-      return new ApiError(status, `API returned a ${status} (${http.STATUS_CODES[status] ?? ''}) but provided no error-message`);
+      return new ApiError(status, `API returned a ${status} (${http().STATUS_CODES[status] ?? ''}) but provided no error-message`);
     }
     return new ApiError(status, message.trim());
   }
@@ -234,7 +258,9 @@ export class EngineClient {
   private negotiation: Promise<string> | undefined;
   private negotiatedVersion: string | undefined;
   private lastPing: PingResult | undefined;
-  private readonly agent: http.Agent;
+  private agentInstance: Http.Agent | undefined;
+  /** The transport without TLS (B102); undefined for a TCP+TLS daemon. */
+  private readonly mini: MiniHttpClient | undefined;
   private readonly tls: ClientTls | null;
 
   constructor(opts: EngineClientOptions = {}) {
@@ -243,8 +269,21 @@ export class EngineClient {
     this.pinnedVersion = opts.apiVersion;
     if (opts.apiVersion !== undefined) this.negotiatedVersion = opts.apiVersion.replace(/^v/, '');
     this.tls = this.host.proto === 'tcp' ? (opts.tls ?? null) : null;
-    // Keep-alive so ping + request share one connection; close() drops it.
-    this.agent = this.tls ? new (https().Agent)({ keepAlive: true }) : new http.Agent({ keepAlive: true });
+    const host = this.host;
+    if (host.proto === 'unix') this.mini = new MiniHttpClient(() => createConnection({ path: host.socketPath as string }));
+    else if (this.tls === null) this.mini = new MiniHttpClient(() => createConnection({ host: host.tcpHost ?? 'localhost', port: host.port ?? 2375 }));
+  }
+
+  /** node's agent for the TLS transport and streamed bodies: keep-alive, so ping + request share one connection; close() drops it. */
+  private get agent(): Http.Agent {
+    this.agentInstance ??= this.tls ? new (https().Agent)({ keepAlive: true }) : new (http().Agent)({ keepAlive: true });
+    return this.agentInstance;
+  }
+
+  /** The request as miniHttp sends it: the Host header Go's client sends on TCP. */
+  private miniRequest(method: string, path: string, headers: Record<string, string>, body?: Buffer): MiniRequest {
+    const h = this.host.proto === 'tcp' ? { ...headers, Host: this.host.url.slice('tcp://'.length) } : headers;
+    return body === undefined ? { method, path, headers: h } : { method, path, headers: h, body };
   }
 
   /**
@@ -252,18 +291,18 @@ export class EngineClient {
    * (unix socket, TCP, TCP+TLS). Every request — the CLI's own helpers' too —
    * goes through here, so no caller dials by hand.
    */
-  openRequest(opts: { method: string; path: string; headers: Record<string, string>; agent?: http.Agent | false }): http.ClientRequest {
+  openRequest(opts: { method: string; path: string; headers: Record<string, string>; agent?: Http.Agent | false }): Http.ClientRequest {
     const agent = opts.agent === undefined ? false : opts.agent;
     // Without TLS there is no server name to send: an explicit '' spares http.Agent its
     // calculateServerName(), whose net.isIP() check compiles node's IPv6 regex (~10 ms of a
     // CLI process). With TLS the agent derives it from the host, as SNI and the certificate
     // check need.
-    const noTls: http.RequestOptions & { servername: string } = { method: opts.method, path: opts.path, headers: opts.headers, agent, servername: '' };
-    if (this.host.proto === 'unix') return http.request({ ...noTls, socketPath: this.host.socketPath });
+    const noTls: Http.RequestOptions & { servername: string } = { method: opts.method, path: opts.path, headers: opts.headers, agent, servername: '' };
+    if (this.host.proto === 'unix') return http().request({ ...noTls, socketPath: this.host.socketPath });
     // Go's client sends the daemon address as Host on TCP.
     const headers = { ...opts.headers, Host: `${this.host.url.slice('tcp://'.length)}` };
     const base = { host: this.host.tcpHost ?? 'localhost', port: this.host.port ?? 2375, method: opts.method, path: opts.path, headers };
-    if (this.tls === null) return http.request({ ...noTls, ...base });
+    if (this.tls === null) return http().request({ ...noTls, ...base });
     return https().request({
       ...base,
       agent,
@@ -287,7 +326,8 @@ export class EngineClient {
 
   /** Drops idle keep-alive connections so the process can exit. */
   close(): void {
-    this.agent.destroy();
+    this.mini?.close();
+    this.agentInstance?.destroy();
   }
 
   // ------------------------------------------------------------ plumbing
@@ -347,18 +387,27 @@ export class EngineClient {
   }
 
   /** Sends one request; resolves with the response once headers arrive, whatever its status. */
-  private send(method: string, fullPath: string, opts: RequestOptions, agent: http.Agent | false = this.agent): Promise<http.IncomingMessage> {
+  private send(method: string, fullPath: string, opts: RequestOptions): Promise<HttpResponse> {
+    const headers = this.baseHeaders(opts.headers);
+    let payload: Buffer | undefined;
+    if (opts.json !== undefined) {
+      payload = Buffer.from(goJSON(opts.json));
+      headers['Content-Type'] = 'application/json';
+    } else if (opts.stream !== undefined && headers['Content-Type'] === undefined) {
+      headers['Content-Type'] = 'text/plain';
+    }
+    const mini = this.mini;
+    if (mini !== undefined && opts.stream === undefined) {
+      // miniHttp writes the Content-Length itself.
+      return Promise.resolve()
+        .then(() => mini.request(this.miniRequest(method, fullPath, headers, payload)).response)
+        .catch((e: NodeJS.ErrnoException) => {
+          throw this.connectError(e);
+        });
+    }
     return new Promise((resolve, reject) => {
-      const headers = this.baseHeaders(opts.headers);
-      let payload: Buffer | undefined;
-      if (opts.json !== undefined) {
-        payload = Buffer.from(goJSON(opts.json));
-        headers['Content-Type'] = 'application/json';
-      } else if (opts.stream !== undefined && headers['Content-Type'] === undefined) {
-        headers['Content-Type'] = 'text/plain';
-      }
       if (payload !== undefined) headers['Content-Length'] = String(payload.length);
-      const req = this.openRequest({ method, path: fullPath, headers, agent });
+      const req = this.openRequest({ method, path: fullPath, headers, agent: this.agent });
       req.on('response', resolve);
       req.on('error', (e: NodeJS.ErrnoException) => reject(this.connectError(e)));
       if (opts.stream !== undefined) {
@@ -371,8 +420,35 @@ export class EngineClient {
     });
   }
 
+  /**
+   * One bodiless request on a connection of its own (a wait that stays open for as long as
+   * the container runs); `onAbort` gets the way to drop it.
+   */
+  private sendOwn(method: string, fullPath: string, onAbort: (abort: () => void) => void): Promise<HttpResponse> {
+    const headers = this.baseHeaders(undefined);
+    const mini = this.mini;
+    if (mini !== undefined) {
+      return Promise.resolve()
+        .then(() => {
+          const ex = mini.request(this.miniRequest(method, fullPath, headers), false);
+          onAbort(ex.abort);
+          return ex.response;
+        })
+        .catch((e: NodeJS.ErrnoException) => {
+          throw this.connectError(e);
+        });
+    }
+    return new Promise<HttpResponse>((resolve, reject) => {
+      const req = this.openRequest({ method, path: fullPath, headers, agent: false });
+      onAbort(() => req.destroy());
+      req.on('response', resolve);
+      req.on('error', (e: NodeJS.ErrnoException) => reject(this.connectError(e)));
+      req.end();
+    });
+  }
+
   /** Sends a request and throws docker's error for a non-2xx/3xx status. */
-  private async request(method: string, path: string, opts: RequestOptions = {}): Promise<http.IncomingMessage> {
+  private async request(method: string, path: string, opts: RequestOptions = {}): Promise<HttpResponse> {
     const fullPath = await this.apiPath(path, opts.query, opts.unversioned ?? false);
     const res = await this.send(method, fullPath, opts);
     const status = res.statusCode ?? 0;
@@ -400,7 +476,7 @@ export class EngineClient {
 
   /** HEAD /_ping, falling back to GET; 200 and 500 both carry the headers we need. */
   async ping(): Promise<PingResult> {
-    const parse = (res: http.IncomingMessage): PingResult => {
+    const parse = (res: HttpResponse): PingResult => {
       const h = res.headers;
       const one = (v: string | string[] | undefined): string => (Array.isArray(v) ? (v[0] ?? '') : (v ?? ''));
       const result: PingResult = {
@@ -415,7 +491,7 @@ export class EngineClient {
     };
     const head = await this.send('HEAD', '/_ping', {});
     const status = head.statusCode ?? 0;
-    head.resume();
+    await ended(head);
     if (status === 200 || status === 500) return parse(head);
     const get = await this.send('GET', '/_ping', {});
     const gstatus = get.statusCode ?? 0;
@@ -472,7 +548,7 @@ export class EngineClient {
    * client returns at that point, before starting the container).
    */
   containerWait(id: string, condition?: WaitCondition): WaitHandle {
-    let req: http.ClientRequest | undefined;
+    let abort: (() => void) | undefined;
     let cancelled = false;
     let resolveReady!: () => void;
     let rejectReady!: (e: unknown) => void;
@@ -485,11 +561,9 @@ export class EngineClient {
         const query: QueryPairs = condition ? [['condition', condition]] : [];
         const fullPath = await this.apiPath(`/containers/${pathID(id)}/wait`, query, false);
         if (cancelled) throw new Error('wait cancelled');
-        const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-          req = this.openRequest({ method: 'POST', path: fullPath, headers: this.baseHeaders(undefined), agent: false });
-          req.on('response', resolve);
-          req.on('error', (e: NodeJS.ErrnoException) => reject(this.connectError(e)));
-          req.end();
+        const res = await this.sendOwn('POST', fullPath, (a) => {
+          abort = a;
+          if (cancelled) a();
         });
         const status = res.statusCode ?? 0;
         if (status < 200 || status >= 400) throw await responseError(res, `http://${DUMMY_HOST}${fullPath}`);
@@ -514,7 +588,7 @@ export class EngineClient {
       result,
       cancel: () => {
         cancelled = true;
-        req?.destroy();
+        abort?.();
       },
     };
   }
@@ -543,7 +617,7 @@ export class EngineClient {
   }
 
   /** GET /containers/{id}/logs; the body is multiplexed unless the container has a TTY. */
-  async containerLogs(id: string, opts: ContainerLogsOptions): Promise<http.IncomingMessage> {
+  async containerLogs(id: string, opts: ContainerLogsOptions): Promise<HttpResponse> {
     const query: QueryPairs = [];
     if (opts.stdout) query.push(['stdout', '1']);
     if (opts.stderr) query.push(['stderr', '1']);
@@ -574,34 +648,43 @@ export class EngineClient {
   }
 
   private hijack(fullPath: string, version: string): Promise<HijackedConnection> {
-    return new Promise((resolve, reject) => {
-      const req = this.openRequest({
-        method: 'POST',
-        path: fullPath,
-        headers: this.baseHeaders({ 'Content-Type': 'text/plain', Connection: 'Upgrade', Upgrade: 'tcp' }),
-        agent: false,
-      });
-      req.on('upgrade', (res: http.IncomingMessage, socket: Socket, head: Buffer) => {
-        if (head.length > 0) socket.unshift(head);
-        socket.setNoDelay?.(true);
-        const ctype = res.headers['content-type'] ?? '';
-        resolve({
-          socket,
-          mediaType: compareVersions(version, '1.42') < 0 ? '' : ctype,
-          closeWrite: () => {
-            if (!socket.destroyed && socket.writable) socket.end();
-          },
-          close: () => socket.destroy(),
+    const connection = (socket: Socket, head: Buffer, headers: { [name: string]: string | string[] | undefined }): HijackedConnection => {
+      if (head.length > 0) socket.unshift(head);
+      socket.setNoDelay?.(true);
+      const ctype = headers['content-type'] ?? '';
+      return {
+        socket,
+        mediaType: compareVersions(version, '1.42') < 0 ? '' : String(ctype),
+        closeWrite: () => {
+          if (!socket.destroyed && socket.writable) socket.end();
+        },
+        close: () => socket.destroy(),
+      };
+    };
+    const refused = async (res: HttpResponse): Promise<Error> => {
+      const status = res.statusCode ?? 0;
+      if (status >= 400) return responseError(res, `http://${DUMMY_HOST}${fullPath}`);
+      res.resume();
+      return new UpgradeError(status, 'tcp');
+    };
+    const headers = this.baseHeaders({ 'Content-Type': 'text/plain', Connection: 'Upgrade', Upgrade: 'tcp' });
+    const mini = this.mini;
+    if (mini !== undefined) {
+      return Promise.resolve()
+        .then(() => mini.upgrade(this.miniRequest('POST', fullPath, headers)).response)
+        .catch((e: NodeJS.ErrnoException) => {
+          throw this.connectError(e);
+        })
+        .then(async (r) => {
+          if ('kind' in r && r.kind === 'upgraded') return connection(r.socket, r.head, r.headers);
+          throw await refused(r as HttpResponse);
         });
-      });
-      req.on('response', (res: http.IncomingMessage) => {
-        const status = res.statusCode ?? 0;
-        if (status >= 400) {
-          responseError(res, `http://${DUMMY_HOST}${fullPath}`).then(reject, reject);
-        } else {
-          res.resume();
-          reject(new UpgradeError(status, 'tcp'));
-        }
+    }
+    return new Promise((resolve, reject) => {
+      const req = this.openRequest({ method: 'POST', path: fullPath, headers, agent: false });
+      req.on('upgrade', (res: Http.IncomingMessage, socket: Socket, head: Buffer) => resolve(connection(socket, head, res.headers)));
+      req.on('response', (res: Http.IncomingMessage) => {
+        refused(res).then(reject, reject);
       });
       req.on('error', (e: NodeJS.ErrnoException) => reject(this.connectError(e)));
       req.end();
@@ -634,7 +717,7 @@ export class EngineClient {
   // ------------------------------------------------------------ images
 
   /** POST /images/create?fromImage=&tag= (pull); the body is a JSON message stream. */
-  async imageCreate(opts: ImageCreateOptions): Promise<http.IncomingMessage> {
+  async imageCreate(opts: ImageCreateOptions): Promise<HttpResponse> {
     const query: QueryPairs = [
       ['fromImage', opts.fromImage],
       ['tag', opts.tag],
@@ -647,7 +730,7 @@ export class EngineClient {
    * POST /images/create?fromSrc=-&repo=… with the tar as the body (or a URL in
    * fromSrc and no body). The response is a JSON message stream.
    */
-  async imageImport(source: Readable | undefined, opts: ImageImportOptions): Promise<http.IncomingMessage> {
+  async imageImport(source: Readable | undefined, opts: ImageImportOptions): Promise<HttpResponse> {
     const query: QueryPairs = [];
     if (opts.fromSrc) query.push(['fromSrc', opts.fromSrc]);
     if (opts.repo) query.push(['repo', opts.repo]);
