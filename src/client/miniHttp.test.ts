@@ -119,6 +119,19 @@ describe('MiniHttpClient', () => {
     c.close();
   });
 
+  it('reuses a connection after a large body its reader took in late', async () => {
+    const big = 'x'.repeat(300_000);
+    srv.reply = (head) => (head.includes('/big') ? [`HTTP/1.1 200 OK\r\nContent-Length: ${big.length}\r\n\r\n${big}`] : ['HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok']);
+    const c = srv.client();
+    const before = srv.connections;
+    const res = await c.request({ method: 'GET', path: '/big', headers: {} }).response;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.equal((await text(res)).length, big.length);
+    assert.equal(await text(await c.request({ method: 'GET', path: '/small', headers: {} }).response), 'ok');
+    assert.equal(srv.connections - before, 1);
+    c.close();
+  });
+
   it('reads a body without length or chunking up to the close, and does not pool that connection', async () => {
     srv.reply = (_h, sock) => {
       setTimeout(() => sock.end(), 20);

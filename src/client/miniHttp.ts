@@ -261,6 +261,8 @@ export class MiniHttpClient {
             socket.off('error', drop);
             socket.off('data', unexpected);
             socket.ref();
+            // The last body may have paused it (a consumer behind) just before it ended.
+            socket.resume();
             return socket;
           },
         };
@@ -344,6 +346,9 @@ export class MiniHttpClient {
     const onHead = (head: Head, rest: Buffer): void => {
       if (head.status === 101 && upgrade) {
         detach();
+        // As node's client hands an upgraded socket over: in no flowing mode, so nothing read
+        // from here on is emitted before the new owner listens.
+        (socket as { readableFlowing: boolean | null }).readableFlowing = null;
         settled = true;
         done.resolve({ kind: 'upgraded', headers: head.headers, socket, head: rest });
         return;

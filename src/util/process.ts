@@ -6,8 +6,9 @@
  * fork of the whole daemon (decisions B67).
  */
 import { spawn, type SpawnOptions } from 'node:child_process';
+import { accessSync, constants } from 'node:fs';
 import { Socket } from 'node:net';
-import { isAbsolute } from 'node:path';
+import { delimiter, isAbsolute, join } from 'node:path';
 import { SystemError } from '../errdefs/errors.js';
 import { nativeEngine, type NativeEngine } from './nativeEngine.js';
 import { reap } from './spawnPiped.js';
@@ -22,9 +23,10 @@ export interface RunOptions {
   /** Exit codes that are not an error; default [0]. */
   okCodes?: number[];
   /**
-   * Start the tool with vfork + execve (no copy of the daemon) when the addon has it, `file`
-   * is absolute and there is no `signal`; stdin is then /dev/null rather than an empty pipe
-   * unless there is `input`. For tools on the path of container runs (runc, CNI plugins).
+   * Start the tool with vfork + execve (no copy of the daemon) when the addon has it and there
+   * is no `signal` (a bare name is looked up on PATH once); stdin is then /dev/null rather than
+   * an empty pipe unless there is `input`. For tools run once per container (runc, CNI
+   * plugins, the netns spare's unshare).
    */
   noFork?: boolean;
 }
@@ -49,11 +51,34 @@ export class ProcessError extends SystemError {
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 
+/** Absolute paths of bare tool names, as execvp would find them on PATH (null: not found). */
+const onPath = new Map<string, string | null>();
+
+function lookPath(name: string): string | null {
+  let found = onPath.get(name);
+  if (found === undefined) {
+    found = null;
+    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+      if (!isAbsolute(dir)) continue;
+      try {
+        accessSync(join(dir, name), constants.X_OK);
+        found = join(dir, name);
+        break;
+      } catch {
+        // not here
+      }
+    }
+    onPath.set(name, found);
+  }
+  return found;
+}
+
 /** Runs `file args…` to completion; rejects with ProcessError on a non-OK exit. */
 export function run(file: string, args: readonly string[], opts: RunOptions = {}): Promise<RunResult> {
-  if (opts.noFork === true && opts.signal === undefined && isAbsolute(file)) {
+  if (opts.noFork === true && opts.signal === undefined) {
     const engine = nativeEngine();
-    if (engine?.spawnPiped !== undefined && engine.waitPid !== undefined) return runNoFork(engine, file, args, opts);
+    const path = isAbsolute(file) ? file : file.includes('/') ? null : lookPath(file);
+    if (path !== null && engine?.spawnPiped !== undefined && engine.waitPid !== undefined) return runNoFork(engine, path, args, opts);
   }
   return new Promise((resolve, reject) => {
     const spawnOpts: SpawnOptions = { stdio: ['pipe', 'pipe', 'pipe'] };

@@ -234,5 +234,8 @@ describe('util/mount with the native/engine addon', { skip }, () => {
     const big = 'x'.repeat(300_000);
     assert.equal((await run('/usr/bin/wc', ['-c'], { noFork: true, input: `${big}\n` })).stdout.trim(), '300001');
     assert.equal((await run('/bin/sh', ['-c', 'exit 0'], { noFork: true, input: big })).code, 0);
+    // A bare name is looked up on PATH (once); one that is not there fails as child_process does.
+    assert.equal((await run('sh', ['-c', 'echo $0'], { noFork: true })).stdout, `${(await run('sh', ['-c', 'command -v sh'])).stdout.trim()}\n`);
+    await assert.rejects(run('no-such-tool-berth', [], { noFork: true }), /ENOENT/);
   });
 });
