@@ -11,7 +11,7 @@
  */
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
 import type { Statement } from 'better-sqlite3';
-import type { Db } from '../metadata/db.js';
+import { StatementCache, type Db } from '../metadata/db.js';
 import type { ContainerRecord } from './types.js';
 
 const NAME_RE = /^\/?[a-zA-Z0-9][a-zA-Z0-9_.-]+$/;
@@ -42,18 +42,14 @@ export class ContainerStore {
   /** Every record by ID once listView() has loaded them; null before (writes then skip it). */
   private cache: Map<string, CachedRecord> | null = null;
 
-  /** Prepared once each: preparing a statement costs more than running these (better-sqlite3). */
-  private readonly statements = new Map<string, Statement>();
+  private readonly statements: StatementCache;
 
-  constructor(private readonly db: Db) {}
+  constructor(private readonly db: Db) {
+    this.statements = new StatementCache(db);
+  }
 
   private stmt(sql: string): Statement {
-    let st = this.statements.get(sql);
-    if (st === undefined) {
-      st = this.db.prepare(sql);
-      this.statements.set(sql, st);
-    }
-    return st;
+    return this.statements.get(sql);
   }
 
   private cacheDoc(c: ContainerRecord, doc: string): void {

@@ -7,7 +7,7 @@
 import type { Readable } from 'node:stream';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
 import type { ContentStore } from '../content/contentStore.js';
-import type { Db } from '../metadata/db.js';
+import { StatementCache, type Db } from '../metadata/db.js';
 import type { OverlaySnapshotter } from '../snapshots/overlaySnapshotter.js';
 import { chainIds, hostPlatform, MediaType, type ContainerConfigPart, type Descriptor, type ImageConfig, type Manifest } from '../oci/image.js';
 import { applyChanges } from './changes.js';
@@ -58,14 +58,18 @@ export interface DeleteResponseItem {
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 
 export class ImageStore {
+  private readonly sql: StatementCache;
+
   constructor(
     private readonly db: Db,
     private readonly content: ContentStore,
     private readonly snapshots: OverlaySnapshotter,
-  ) {}
+  ) {
+    this.sql = new StatementCache(db);
+  }
 
   private toRecord(row: ImageRow): ImageRecord {
-    const tags = (this.db.prepare('SELECT ref FROM image_tags WHERE image_id = ? ORDER BY ref').all(row.id) as { ref: string }[]).map(
+    const tags = (this.sql.get('SELECT ref FROM image_tags WHERE image_id = ? ORDER BY ref').all(row.id) as { ref: string }[]).map(
       (r) => r.ref,
     );
     return {
@@ -82,16 +86,16 @@ export class ImageStore {
   }
 
   list(): ImageRecord[] {
-    const rows = this.db.prepare('SELECT * FROM images ORDER BY created DESC').all() as ImageRow[];
+    const rows = this.sql.get('SELECT * FROM images ORDER BY created DESC').all() as ImageRow[];
     return rows.map((r) => this.toRecord(r));
   }
 
   count(): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
+    return (this.sql.get('SELECT COUNT(*) AS n FROM images').get() as { n: number }).n;
   }
 
   getById(id: string): ImageRecord | null {
-    const row = this.db.prepare('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
+    const row = this.sql.get('SELECT * FROM images WHERE id = ?').get(id) as ImageRow | undefined;
     return row ? this.toRecord(row) : null;
   }
 
@@ -115,14 +119,14 @@ export class ImageStore {
     }
     if (ref && ref.digest !== undefined) {
       const want = JSON.stringify(`${ref.domain}/${ref.path}@${ref.digest}`);
-      const row = this.db.prepare('SELECT id FROM images WHERE instr(repo_digests, ?) > 0 LIMIT 1').get(want) as { id: string } | undefined;
+      const row = this.sql.get('SELECT id FROM images WHERE instr(repo_digests, ?) > 0 LIMIT 1').get(want) as { id: string } | undefined;
       if (row) {
         const rec = this.getById(row.id);
         if (rec) return rec;
       }
     }
     if (ref && ref.digest === undefined) {
-      const row = this.db.prepare('SELECT image_id FROM image_tags WHERE ref = ?').get(referenceString(ref)) as
+      const row = this.sql.get('SELECT image_id FROM image_tags WHERE ref = ?').get(referenceString(ref)) as
         | { image_id: string }
         | undefined;
       if (row) {
@@ -132,7 +136,7 @@ export class ImageStore {
     }
     const prefix = /^(?:sha256:)?([a-f0-9]{1,63})$/.exec(trimmed);
     if (prefix) {
-      const rows = this.db.prepare('SELECT id FROM images WHERE id LIKE ?').all(`sha256:${prefix[1]}%`) as { id: string }[];
+      const rows = this.sql.get('SELECT id FROM images WHERE id LIKE ?').all(`sha256:${prefix[1]}%`) as { id: string }[];
       if (rows.length === 1 && rows[0]) {
         const rec = this.getById(rows[0].id);
         if (rec) return rec;
@@ -157,13 +161,13 @@ export class ImageStore {
   ): void {
     const now = new Date().toISOString();
     this.db.transaction(() => {
-      this.db
-        .prepare(
+      this.sql
+        .get(
           'INSERT INTO images (id, manifest_digest, created, size, config, last_tag_time) VALUES (?, ?, ?, ?, ?, ?) ' +
             'ON CONFLICT(id) DO NOTHING',
         )
         .run(configDigest, manifestDigest, config.created ?? now, size, JSON.stringify(config), ref ? now : null);
-      const addBlob = this.db.prepare('INSERT OR IGNORE INTO image_blobs (image_id, digest) VALUES (?, ?)');
+      const addBlob = this.sql.get('INSERT OR IGNORE INTO image_blobs (image_id, digest) VALUES (?, ?)');
       for (const b of new Set([configDigest, manifestDigest, ...blobs])) addBlob.run(configDigest, b);
       if (repoDigest) this.addRepoDigest(configDigest, repoDigest);
       if (ref && ref.tag !== undefined) this.setTag(referenceString(ref), configDigest, now);
@@ -172,18 +176,18 @@ export class ImageStore {
   }
 
   addRepoDigest(imageId: string, repoDigest: string): void {
-    const row = this.db.prepare('SELECT repo_digests FROM images WHERE id = ?').get(imageId) as { repo_digests: string } | undefined;
+    const row = this.sql.get('SELECT repo_digests FROM images WHERE id = ?').get(imageId) as { repo_digests: string } | undefined;
     if (!row) return;
     const list = JSON.parse(row.repo_digests) as string[];
     if (!list.includes(repoDigest)) list.push(repoDigest);
-    this.db.prepare('UPDATE images SET repo_digests = ? WHERE id = ?').run(JSON.stringify(list), imageId);
+    this.sql.get('UPDATE images SET repo_digests = ? WHERE id = ?').run(JSON.stringify(list), imageId);
   }
 
   private setTag(ref: string, imageId: string, now: string): void {
-    this.db
-      .prepare('INSERT INTO image_tags (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id')
+    this.sql
+      .get('INSERT INTO image_tags (ref, image_id) VALUES (?, ?) ON CONFLICT(ref) DO UPDATE SET image_id = excluded.image_id')
       .run(ref, imageId);
-    this.db.prepare('UPDATE images SET last_tag_time = ? WHERE id = ?').run(now, imageId);
+    this.sql.get('UPDATE images SET last_tag_time = ? WHERE id = ?').run(now, imageId);
   }
 
   tag(name: string, target: Reference): void {
@@ -255,7 +259,7 @@ export class ImageStore {
   async storeBuilt(config: ImageConfig, layers: Descriptor[], parent: string): Promise<ImageRecord> {
     const rec = await this.storeImage(config, layers);
     if (parent && rec.parent !== parent) {
-      this.db.prepare("UPDATE images SET parent = ? WHERE id = ? AND parent = ''").run(parent, rec.id);
+      this.sql.get("UPDATE images SET parent = ? WHERE id = ? AND parent = ''").run(parent, rec.id);
       return this.getById(rec.id) ?? rec;
     }
     return rec;
@@ -263,12 +267,12 @@ export class ImageStore {
 
   /** IDs of the images built directly on `id` (Docker's image children). */
   children(id: string): string[] {
-    return (this.db.prepare('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id);
+    return (this.sql.get('SELECT id FROM images WHERE parent = ?').all(id) as { id: string }[]).map((r) => r.id);
   }
 
   /** Whether any image was built on `id`. */
   hasChildren(id: string): boolean {
-    return this.db.prepare('SELECT 1 FROM images WHERE parent = ? LIMIT 1').get(id) !== undefined;
+    return this.sql.get('SELECT 1 FROM images WHERE parent = ? LIMIT 1').get(id) !== undefined;
   }
 
   /** Writes config + manifest blobs for layers already in the store, then registers the image. */
@@ -292,19 +296,19 @@ export class ImageStore {
   /** The image a tagged reference names now, if any. */
   resolveTagged(ref: Reference): ImageRecord | null {
     if (ref.tag === undefined) return null;
-    const row = this.db.prepare('SELECT image_id FROM image_tags WHERE ref = ?').get(referenceString(ref)) as { image_id: string } | undefined;
+    const row = this.sql.get('SELECT image_id FROM image_tags WHERE ref = ?').get(referenceString(ref)) as { image_id: string } | undefined;
     return row ? this.getById(row.image_id) : null;
   }
 
   /** Remembers that `registry/repository` holds blob `digest` (for cross-repository mounts). */
   addBlobSource(digest: string, registry: string, repository: string): void {
-    this.db.prepare('INSERT OR IGNORE INTO blob_sources (digest, registry, repository) VALUES (?, ?, ?)').run(digest, registry, repository);
+    this.sql.get('INSERT OR IGNORE INTO blob_sources (digest, registry, repository) VALUES (?, ?, ?)').run(digest, registry, repository);
   }
 
   /** Other repositories of `registry` known to hold `digest`. */
   blobSources(digest: string, registry: string, except: string): string[] {
     return (
-      this.db.prepare('SELECT repository FROM blob_sources WHERE digest = ? AND registry = ? AND repository != ?').all(digest, registry, except) as {
+      this.sql.get('SELECT repository FROM blob_sources WHERE digest = ? AND registry = ? AND repository != ?').all(digest, registry, except) as {
         repository: string;
       }[]
     ).map((r) => r.repository);
@@ -327,11 +331,11 @@ export class ImageStore {
 
   /** Whether any registered image needs blob `digest`. */
   blobInUse(digest: string): boolean {
-    return this.db.prepare('SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1').get(digest) !== undefined;
+    return this.sql.get('SELECT 1 FROM image_blobs WHERE digest = ? LIMIT 1').get(digest) !== undefined;
   }
 
   private blobsOf(imageId: string): Digest[] {
-    return (this.db.prepare('SELECT digest FROM image_blobs WHERE image_id = ?').all(imageId) as { digest: Digest }[]).map((r) => r.digest);
+    return (this.sql.get('SELECT digest FROM image_blobs WHERE image_id = ?').all(imageId) as { digest: Digest }[]).map((r) => r.digest);
   }
 
   /** Unpacked size of each layer, bottom first. */
@@ -378,7 +382,7 @@ export class ImageStore {
           `conflict: unable to remove repository reference "${name}" (must force) - container ${(users[0] as string).slice(0, 12)} is using its referenced image ${short}`,
         );
       }
-      this.db.prepare('DELETE FROM image_tags WHERE ref = ?').run(byRef);
+      this.sql.get('DELETE FROM image_tags WHERE ref = ?').run(byRef);
       out.push({ Untagged: familiarString(parseNormalizedNamed(byRef)) });
       // An untagged image that others were built on stays, as an intermediate image (moby's quiet conflict).
       if (img.tags.length > 1 || users.length > 0 || hasChildren) return out;
@@ -393,7 +397,7 @@ export class ImageStore {
         );
       }
       for (const t of img.tags) {
-        this.db.prepare('DELETE FROM image_tags WHERE ref = ?').run(t);
+        this.sql.get('DELETE FROM image_tags WHERE ref = ?').run(t);
         out.push({ Untagged: familiarString(parseNormalizedNamed(t)) });
       }
     }
@@ -421,7 +425,7 @@ export class ImageStore {
   /** Drops the record, then every blob and snapshot no other image needs. */
   private async deleteImage(img: ImageRecord): Promise<void> {
     const blobs = this.blobsOf(img.id);
-    this.db.prepare('DELETE FROM images WHERE id = ?').run(img.id);
+    this.sql.get('DELETE FROM images WHERE id = ?').run(img.id);
     const keepSnaps = new Set<string>();
     for (const o of this.list()) for (const c of chainIds(o.config.rootfs.diff_ids)) keepSnaps.add(c);
     for (const d of blobs) {

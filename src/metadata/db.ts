@@ -23,6 +23,26 @@ import Database from 'better-sqlite3';
 
 export type Db = Database.Database;
 
+/**
+ * Statements prepared once per SQL text and kept: preparing costs more than running the small
+ * queries the stores make (better-sqlite3), and a dozen of them run on every container start
+ * (image lookup, snapshot rows). Only for constant SQL: every distinct text stays cached.
+ */
+export class StatementCache {
+  private readonly statements = new Map<string, Database.Statement>();
+
+  constructor(private readonly db: Db) {}
+
+  get(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (st === undefined) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+}
+
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE images (
      id TEXT PRIMARY KEY,

@@ -12,7 +12,7 @@ import { mkdirSync, symlinkSync } from 'node:fs';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError } from '../errdefs/errors.js';
-import type { Db } from '../metadata/db.js';
+import { StatementCache, type Db } from '../metadata/db.js';
 import { removeFileSync } from '../util/smallFiles.js';
 import type { Trash } from '../util/trash.js';
 import { nativeEngine } from '../util/nativeEngine.js';
@@ -63,12 +63,16 @@ function spreadSnapshots(root: string): void {
 }
 
 export class OverlaySnapshotter {
+  private readonly sql: StatementCache;
+
   constructor(
     readonly root: string,
     private readonly db: Db,
     /** Where removed snapshots' directories go to be deleted in the background; without it, deleted in place. */
     private readonly trash?: Trash,
-  ) {}
+  ) {
+    this.sql = new StatementCache(db);
+  }
 
   async init(): Promise<void> {
     await mkdir(join(this.root, 'l'), { recursive: true });
@@ -76,7 +80,7 @@ export class OverlaySnapshotter {
   }
 
   private row(key: string): Row | undefined {
-    return this.db.prepare('SELECT * FROM snapshots WHERE key = ?').get(key) as Row | undefined;
+    return this.sql.get('SELECT * FROM snapshots WHERE key = ?').get(key) as Row | undefined;
   }
 
   stat(key: string): SnapshotInfo | null {
@@ -105,9 +109,9 @@ export class OverlaySnapshotter {
         if (!p) throw new NotFoundError(`parent snapshot ${parent} does not exist`);
         if (p.kind !== 'committed') throw new InvalidArgumentError(`parent snapshot ${parent} is not committed`);
       }
-      const next = (this.db.prepare('SELECT COALESCE(MAX(dir), 0) + 1 AS n FROM snapshots').get() as { n: number }).n;
-      this.db
-        .prepare('INSERT INTO snapshots (key, dir, parent, kind, link, size, created) VALUES (?, ?, ?, ?, ?, 0, ?)')
+      const next = (this.sql.get('SELECT COALESCE(MAX(dir), 0) + 1 AS n FROM snapshots').get() as { n: number }).n;
+      this.sql
+        .get('INSERT INTO snapshots (key, dir, parent, kind, link, size, created) VALUES (?, ?, ?, ?, ?, 0, ?)')
         .run(key, next, parent, 'active', link, new Date().toISOString());
       return next;
     });
@@ -118,7 +122,7 @@ export class OverlaySnapshotter {
       mkdirSync(join(this.root, String(dir), 'work'), { recursive: true, mode: 0o700 });
       symlinkSync(join('..', String(dir), 'fs'), join(this.root, 'l', link));
     } catch (e) {
-      this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
+      this.sql.get('DELETE FROM snapshots WHERE key = ?').run(key);
       await rm(join(this.root, String(dir)), { recursive: true, force: true });
       throw e;
     }
@@ -142,7 +146,7 @@ export class OverlaySnapshotter {
         if (!p || p.kind !== 'committed') throw new InvalidArgumentError(`parent snapshot ${parent} is not committed`);
       }
       const newParent = parent === undefined ? r.parent : parent;
-      this.db.prepare("UPDATE snapshots SET key = ?, kind = 'committed', size = ?, parent = ? WHERE key = ?").run(name, size, newParent, key);
+      this.sql.get("UPDATE snapshots SET key = ?, kind = 'committed', size = ?, parent = ? WHERE key = ?").run(name, size, newParent, key);
     })();
     // The work dir is only for active overlay uppers; committed layers never get one mounted.
   }
@@ -184,9 +188,9 @@ export class OverlaySnapshotter {
   async remove(key: string): Promise<void> {
     const r = this.row(key);
     if (!r) throw new NotFoundError(`snapshot ${key} does not exist`);
-    const child = this.db.prepare('SELECT key FROM snapshots WHERE parent = ? LIMIT 1').get(key) as { key: string } | undefined;
+    const child = this.sql.get('SELECT key FROM snapshots WHERE parent = ? LIMIT 1').get(key) as { key: string } | undefined;
     if (child) throw new ConflictError(`snapshot ${key} has children`);
-    this.db.prepare('DELETE FROM snapshots WHERE key = ?').run(key);
+    this.sql.get('DELETE FROM snapshots WHERE key = ?').run(key);
     // Synchronous: a symlink, on the path of every --rm removal (decisions B86).
     removeFileSync(join(this.root, 'l', r.link));
     // The directory's number is free once its row is gone (prepare() takes MAX(dir) + 1):
@@ -197,10 +201,10 @@ export class OverlaySnapshotter {
 
   /** Keys of active snapshots (layers being unpacked, container layers). */
   listActive(): string[] {
-    return (this.db.prepare("SELECT key FROM snapshots WHERE kind = 'active'").all() as { key: string }[]).map((r) => r.key);
+    return (this.sql.get("SELECT key FROM snapshots WHERE kind = 'active'").all() as { key: string }[]).map((r) => r.key);
   }
 
   children(key: string): string[] {
-    return (this.db.prepare('SELECT key FROM snapshots WHERE parent = ?').all(key) as { key: string }[]).map((r) => r.key);
+    return (this.sql.get('SELECT key FROM snapshots WHERE parent = ?').all(key) as { key: string }[]).map((r) => r.key);
   }
 }
