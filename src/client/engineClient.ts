@@ -108,9 +108,9 @@ export interface WaitHandle {
 }
 
 /**
- * Reads a response without a body to its end, and one tick further: node's agent puts a
- * keep-alive socket back in its pool on the tick after 'end', so the request that follows
- * (the one the ping negotiated for) reuses the connection instead of dialling another.
+ * Reads a response without a body to its end, and one tick further: miniHttp pools the
+ * connection before 'end', node's agent (the TLS transport) on the tick after it, so the
+ * request that follows (the one the ping negotiated for) reuses it instead of dialling another.
  */
 function ended(res: HttpResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -217,7 +217,8 @@ function readBody(res: HttpResponse, limit: number): Promise<{ body: Buffer; tru
 /** Turns a non-2xx response into docker's error (client/request.go checkResponseErr). */
 async function responseError(res: HttpResponse, url: string): Promise<Error> {
   const status = res.statusCode ?? 0;
-  const statusMsg = `${status} ${res.statusMessage || (http().STATUS_CODES[status] ?? '')}`.trim();
+  // An empty reason phrase stays empty, as in Go's resp.Status; none at all takes the standard one.
+  const statusMsg = `${status} ${res.statusMessage ?? http().STATUS_CODES[status] ?? ''}`.trim();
   const { body, truncated } = await readBody(res, MAX_ERROR_BODY);
   if (truncated) {
     return new ApiError(
