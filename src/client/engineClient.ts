@@ -54,8 +54,6 @@ function http(): typeof Http {
   return (httpModule ??= createRequire(import.meta.url)('node:http') as typeof Http);
 }
 
-export type { HttpResponse } from './miniHttp.js';
-
 /** Newest API version this client speaks (Docker 28.3–28.5). */
 export const MAX_API_VERSION = '1.51';
 /** What docker assumes when a daemon does not say (`Api-Version` missing). */
@@ -387,6 +385,17 @@ export class EngineClient {
     return { Host: DUMMY_HOST, 'User-Agent': this.userAgent, ...extra };
   }
 
+  /**
+   * A miniHttp exchange's failures as node:http's are reported: connection and protocol errors
+   * (they carry an errno or parser code) through connectError, a request refused before it was
+   * sent (a header that would split it: a TypeError, as node throws) as it is.
+   */
+  private transport<T>(p: Promise<T>): Promise<T> {
+    return p.catch((e: NodeJS.ErrnoException) => {
+      throw e.code === undefined ? e : this.connectError(e);
+    });
+  }
+
   /** Sends one request; resolves with the response once headers arrive, whatever its status. */
   private send(method: string, fullPath: string, opts: RequestOptions): Promise<HttpResponse> {
     const headers = this.baseHeaders(opts.headers);
@@ -400,11 +409,7 @@ export class EngineClient {
     const mini = this.mini;
     if (mini !== undefined && opts.stream === undefined) {
       // miniHttp writes the Content-Length itself.
-      return Promise.resolve()
-        .then(() => mini.request(this.miniRequest(method, fullPath, headers, payload)).response)
-        .catch((e: NodeJS.ErrnoException) => {
-          throw this.connectError(e);
-        });
+      return this.transport(mini.request(this.miniRequest(method, fullPath, headers, payload)).response);
     }
     return new Promise((resolve, reject) => {
       if (payload !== undefined) headers['Content-Length'] = String(payload.length);
@@ -429,15 +434,9 @@ export class EngineClient {
     const headers = this.baseHeaders(undefined);
     const mini = this.mini;
     if (mini !== undefined) {
-      return Promise.resolve()
-        .then(() => {
-          const ex = mini.request(this.miniRequest(method, fullPath, headers), false);
-          onAbort(ex.abort);
-          return ex.response;
-        })
-        .catch((e: NodeJS.ErrnoException) => {
-          throw this.connectError(e);
-        });
+      const ex = mini.request(this.miniRequest(method, fullPath, headers), false);
+      onAbort(ex.abort);
+      return this.transport(ex.response);
     }
     return new Promise<HttpResponse>((resolve, reject) => {
       const req = this.openRequest({ method, path: fullPath, headers, agent: false });
@@ -671,15 +670,10 @@ export class EngineClient {
     const headers = this.baseHeaders({ 'Content-Type': 'text/plain', Connection: 'Upgrade', Upgrade: 'tcp' });
     const mini = this.mini;
     if (mini !== undefined) {
-      return Promise.resolve()
-        .then(() => mini.upgrade(this.miniRequest('POST', fullPath, headers)).response)
-        .catch((e: NodeJS.ErrnoException) => {
-          throw this.connectError(e);
-        })
-        .then(async (r) => {
-          if ('kind' in r && r.kind === 'upgraded') return connection(r.socket, r.head, r.headers);
-          throw await refused(r as HttpResponse);
-        });
+      return this.transport(mini.upgrade(this.miniRequest('POST', fullPath, headers)).response).then(async (r) => {
+        if ('kind' in r && r.kind === 'upgraded') return connection(r.socket, r.head, r.headers);
+        throw await refused(r as HttpResponse);
+      });
     }
     return new Promise((resolve, reject) => {
       const req = this.openRequest({ method: 'POST', path: fullPath, headers, agent: false });

@@ -197,10 +197,12 @@ describe('MiniHttpClient', () => {
     await assert.rejects(text(res), /socket hang up/);
   });
 
-  it('refuses a header or path that would split the request', () => {
+  it('refuses a header or path that would split the request, before dialling', async () => {
     const c = srv.client();
-    assert.throws(() => c.request({ method: 'GET', path: '/x', headers: { 'X-A': 'v\r\nX-Injected: 1' } }), /invalid character/);
-    assert.throws(() => c.request({ method: 'GET', path: '/x y', headers: {} }), /invalid request path/);
+    const before = srv.connections;
+    await assert.rejects(c.request({ method: 'GET', path: '/x', headers: { 'X-A': 'v\r\nX-Injected: 1' } }).response, /invalid character/);
+    await assert.rejects(c.request({ method: 'GET', path: '/x y', headers: {} }).response, /invalid request path/);
+    assert.equal(srv.connections, before);
   });
 
   it('sends again on a new connection when a pooled one was closed by the daemon meanwhile', async () => {

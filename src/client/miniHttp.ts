@@ -177,10 +177,11 @@ export class MiniHttpClient {
   }
 
   private exchange(req: MiniRequest, pooled: boolean, upgrade: boolean): Exchange<Upgraded | HttpResponse> {
-    const bytes = requestBytes(req);
     let current: Socket | undefined;
     let aborted = false;
     const response = new Promise<Upgraded | HttpResponse>((resolve, reject) => {
+      // A header or path that would split the request rejects here, before anything is dialled.
+      const bytes = requestBytes(req);
       const attempt = (socket: Socket, reused: boolean): void => {
         current = socket;
         this.run(socket, bytes, req.method, upgrade, reused, {

@@ -4,9 +4,10 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter } from 'node:path';
 import { UnavailableError } from '../errdefs/errors.js';
 import { seqpacketAvailable } from '../runtime/seqpacket.js';
+import { findInDirs } from '../util/process.js';
 
 export async function findExecutable(name: string, extraDirs: string[] = []): Promise<string | null> {
   if (name.includes('/')) {
@@ -15,17 +16,7 @@ export async function findExecutable(name: string, extraDirs: string[] = []): Pr
       () => null,
     );
   }
-  const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/libexec/podman', ...extraDirs];
-  for (const d of dirs) {
-    if (!d) continue;
-    const p = join(d, name);
-    const ok = await access(p, constants.X_OK).then(
-      () => true,
-      () => false,
-    );
-    if (ok) return p;
-  }
-  return null;
+  return findInDirs(name, [...(process.env.PATH ?? '').split(delimiter), '/usr/sbin', '/usr/bin', '/sbin', '/bin', '/usr/local/bin', '/usr/libexec/podman', ...extraDirs]);
 }
 
 export interface HostTools {

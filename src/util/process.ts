@@ -51,23 +51,27 @@ export class ProcessError extends SystemError {
 
 const DEFAULT_MAX_OUTPUT = 16 * 1024 * 1024;
 
+/** The first of `dirs` (absolute ones only) holding an executable `name`, or null. */
+export function findInDirs(name: string, dirs: readonly string[]): string | null {
+  for (const dir of dirs) {
+    if (!isAbsolute(dir)) continue;
+    try {
+      accessSync(join(dir, name), constants.X_OK);
+      return join(dir, name);
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
 /** Absolute paths of bare tool names, as execvp would find them on PATH (null: not found). */
 const onPath = new Map<string, string | null>();
 
 function lookPath(name: string): string | null {
   let found = onPath.get(name);
   if (found === undefined) {
-    found = null;
-    for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-      if (!isAbsolute(dir)) continue;
-      try {
-        accessSync(join(dir, name), constants.X_OK);
-        found = join(dir, name);
-        break;
-      } catch {
-        // not here
-      }
-    }
+    found = findInDirs(name, (process.env.PATH ?? '').split(delimiter));
     onPath.set(name, found);
   }
   return found;
